@@ -1,0 +1,24 @@
+"""The dialogue model: moves, the public table, observations, and the LangGraph engine."""
+
+from dialectic.dialogue._engine import DialogueState, build_graph, run_graph
+from dialectic.dialogue._move import MEDIATOR, Move, MoveError
+from dialectic.dialogue._observation import MediatorObservation, Observation, PublicGame, Said
+from dialectic.dialogue._session import ACTING, Session, participant_rng
+from dialectic.dialogue._table import Table
+
+__all__ = [
+    "ACTING",
+    "MEDIATOR",
+    "DialogueState",
+    "MediatorObservation",
+    "Move",
+    "MoveError",
+    "Observation",
+    "PublicGame",
+    "Said",
+    "Session",
+    "Table",
+    "build_graph",
+    "participant_rng",
+    "run_graph",
+]

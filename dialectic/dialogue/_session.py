@@ -1,0 +1,139 @@
+"""One run's mutable side: participants, seeded generators, the trace, and the referee's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextvars import ContextVar
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from dialectic.dialogue._move import MEDIATOR, Move, MoveError
+from dialectic.dialogue._observation import MediatorObservation, Observation, PublicGame, Said
+from dialectic.dialogue._table import Table
+from dialectic.game import Game
+from dialectic.space import Outcome
+from dialectic.trace import MoveEvent, RewardPair, TraceWriter
+
+
+#: The participant whose policy is running; lets checks see who touches which reward model.
+ACTING: ContextVar[str | None] = ContextVar("dialectic_acting", default=None)
+
+
+class Speaker(Protocol):
+    def act(self, obs: Any) -> Move | None: ...
+
+
+def participant_rng(seed: int, index: int) -> np.random.Generator:
+    """Each participant draws from its own stream of the run's seed, so adding a draw to one policy
+    does not shift another's."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
+
+
+class Session:
+    def __init__(
+        self,
+        game: Game,
+        agents: dict[str, Speaker],
+        mediator: Speaker | None,
+        mutual_tolerance: bool,
+        seed: int,
+        writer: TraceWriter | None = None,
+    ):
+        self.game = game
+        self.public = PublicGame.of(game)
+        self.agents = agents
+        self.mediator = mediator
+        self.mutual_tolerance = mutual_tolerance
+        self.seed = seed
+        self.writer = writer
+        groups = game.group_ids
+        start = groups.index(game.opening.speaker)
+        rotation = groups[start + 1 :] + groups[: start + 1]
+        self.order: list[str] = ([MEDIATOR] if mediator is not None else []) + rotation
+        self.rngs = {g: participant_rng(seed, k) for k, g in enumerate(groups)}
+        self.rngs[MEDIATOR] = participant_rng(seed, len(groups))
+        self.max_turns = game.rounds * len(self.order)
+        self.events: list[MoveEvent] = []
+
+    def opening_views(self) -> dict[str, Outcome]:
+        return dict(self.public.opening_views)
+
+    def opening_table(self) -> Table:
+        return Table.opening(self.opening_views(), self.game.opening.speaker, self.game.opening.proposal)
+
+    def round_of(self, turn: int) -> int:
+        return (turn - 1) // len(self.order) + 1
+
+    def speak(self, participant: str, table: Table, record: Sequence[Said], turn: int) -> Move | None:
+        rng = self.rngs[participant]
+        if participant == MEDIATOR:
+            assert self.mediator is not None
+            return self.mediator.act(MediatorObservation(self.game, table, record, turn, self.round_of(turn), rng))
+        obs = Observation(
+            me=participant,
+            utility=self.game.utilities[participant],
+            public=self.public,
+            table=table,
+            record=record,
+            turn=turn,
+            round=self.round_of(turn),
+            rng=rng,
+        )
+        token = ACTING.set(participant)
+        try:
+            return self.agents[participant].act(obs)
+        finally:
+            ACTING.reset(token)
+
+    def check(self, move: Move) -> None:
+        """A move must fit the space and name only known groups."""
+        space = self.game.space
+        where = f"move by {move.speaker}"
+        if move.speaker not in self.order:
+            raise MoveError(f"{where}: speaker is not a participant ({self.order})")
+        if not space.is_valid(move.view):
+            raise MoveError(f"{where}: view {move.view!r} is not an outcome of the space")
+        if move.proposal is not None and not space.is_valid(move.proposal):
+            raise MoveError(f"{where}: proposal {move.proposal!r} is not an outcome of the space")
+        unknown = [g for g in move.tolerates if g not in self.game.utilities or g == move.speaker]
+        if unknown:
+            raise MoveError(f"{where}: tolerates names {unknown}, expected other group ids")
+
+    def record(self, said: Said, table: Table) -> None:
+        space, move = self.game.space, said.move
+        rewards = {
+            g: RewardPair(
+                view=utility.reward(move.view),
+                proposal=None if move.proposal is None else utility.reward(move.proposal),
+            )
+            for g, utility in self.game.utilities.items()
+        }
+        event = MoveEvent(
+            turn=said.turn,
+            round=said.round,
+            speaker=move.speaker,
+            view=space.names(move.view),
+            proposal=None if move.proposal is None else space.names(move.proposal),
+            answers=None if said.answers is None else space.names(said.answers),
+            accepts=move.accepts,
+            tolerates=dict(move.tolerates),
+            utterance=move.utterance,
+            rationale=move.rationale,
+            target=move.target,
+            rewards=rewards,
+        )
+        self.events.append(event)
+        if self.writer is not None:
+            self.writer.write(event)
+
+    def passes(self, table: Table) -> bool:
+        return table.proposal is not None and self.game.rule.passes(table.accepting())
+
+    def decide(self, table: Table, turn: int) -> Literal["settlement", "round_limit"] | None:
+        passed = self.passes(table)
+        if passed and (not self.mutual_tolerance or table.mutual_tolerance(self.game.group_ids)):
+            return "settlement"
+        if turn >= self.max_turns:
+            return "round_limit"
+        return None

@@ -1,0 +1,69 @@
+"""The Evaluation record: what the evaluator says about one run, flat and JSON-friendly.
+
+It is written to disk (the trace's evaluation event, benchmark result rows), so every field is a
+plain value: outcomes as {issue id: option id}, per-group figures as {group id: value}.
+Definitions of every field are in DESIGN.md, "The evaluator (precise definitions)".
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict
+
+Label = Literal["impasse", "persuaded", "false_agreement", "outvoted", "consensus", "reconciled", "settled"]
+
+#: Outcome labels in the order they are tested: the first that applies is the run's label.
+LABELS: tuple[str, ...] = get_args(Label)
+
+NamedOutcome = dict[str, str]
+
+
+class Evaluation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Label
+    # Agreement and its honesty.
+    declared_agreement: bool
+    compatible: bool
+    compatible_views: bool
+    identical_views: bool
+    false_agreement: bool
+    accepted_by: list[str]
+    false_acceptors: list[str]
+    false_tolerance: list[tuple[str, str]]
+    hollow_acceptances: dict[str, int]
+    capitulation: dict[str, bool]
+    static_views: bool
+    static_by_group: dict[str, bool]
+    declared_tolerance: dict[str, dict[str, bool | None]]
+    declared_mutual_tolerance: bool
+    # Persuasion.
+    ai_wins: bool
+    ai_wins_index: float | None
+    ai_wins_agent: str | None
+    pull: dict[str, float]
+    concession: dict[str, float | None]
+    concession_asymmetry: float
+    flips: dict[str, int]
+    # Welfare and the oracles.
+    welfare: dict[str, float]
+    utility: dict[str, float | None]
+    worst_case_welfare: float
+    worst_case_gain: float
+    utilitarian: float
+    nash_welfare: float
+    welfare_gini: float
+    maxmin_oracle: float
+    maxmin_oracle_outcome: NamedOutcome | None
+    maxmin_unconstrained: float
+    maxmin_unconstrained_outcome: NamedOutcome | None
+    maxmin_regret: float
+    # The run itself.
+    complete: bool
+    end_reason: str | None
+    rounds: int
+    turns: int
+    settlement: NamedOutcome | None
+    opening_views: dict[str, NamedOutcome]
+    final_views: dict[str, NamedOutcome]

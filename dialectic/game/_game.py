@@ -1,0 +1,76 @@
+"""A Game is a compiled scenario: the space, every group's normalised utility, the rule, the opening."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from dialectic.game._rule import AgreementRule
+from dialectic.rewards import GroupUtility, build_reward
+from dialectic.scenario import Scenario
+from dialectic.space import DiscreteSpace, Outcome
+
+
+@dataclass(frozen=True)
+class Opening:
+    speaker: str
+    proposal: Outcome
+
+
+class Game:
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.space = DiscreteSpace(scenario.space)
+        self.group_ids = scenario.group_ids
+        self.shares = {g.id: g.share for g in scenario.groups}
+        self.utilities: dict[str, GroupUtility] = {
+            g.id: GroupUtility(g.id, build_reward(g.reward, self.space), self.space, g.reservation)
+            for g in scenario.groups
+        }
+        self.rule = AgreementRule(
+            scenario.agreement,
+            self.group_ids,
+            [g.share for g in scenario.groups],
+            [g.id for g in scenario.groups if g.veto],
+        )
+        if scenario.opening is not None:
+            self.opening = Opening(scenario.opening.speaker, self.space.parse(scenario.opening.proposal))
+        else:
+            first = self.group_ids[0]
+            self.opening = Opening(first, self.utilities[first].best())
+
+    @property
+    def epsilon(self) -> float:
+        return self.scenario.epsilon
+
+    @property
+    def rounds(self) -> int:
+        return self.scenario.rounds
+
+    def opening_view(self, group_id: str) -> Outcome:
+        """The opening speaker's view is the opening proposal; any other group's is its best outcome
+        (ties: nearest the opening proposal, then first in option order)."""
+        if group_id == self.opening.speaker:
+            return self.opening.proposal
+        return self.utilities[group_id].best(near=self.opening.proposal)
+
+    @cached_property
+    def utility_matrix(self) -> np.ndarray:
+        """(groups, outcomes) normalised utilities, rows in scenario group order."""
+        return np.stack([self.utilities[g].values for g in self.group_ids])
+
+    @cached_property
+    def reservations(self) -> np.ndarray:
+        return np.array([self.utilities[g].reservation for g in self.group_ids])
+
+    @cached_property
+    def honest_accepts(self) -> np.ndarray:
+        """(groups, outcomes): each group accepts exactly what its reward model puts at or above rho."""
+        return self.utility_matrix >= self.reservations[:, None] - 1e-12
+
+    @cached_property
+    def honest_pass(self) -> np.ndarray:
+        """(outcomes,) mask of outcomes that pass the rule under honest acceptance."""
+        return self.rule.passes_mask(self.honest_accepts)

@@ -1,0 +1,16 @@
+"""Reward models: the protocol, the scenario's own kinds, and normalised group utilities."""
+
+from dialectic.rewards import _tabular  # noqa: F401  (registers the additive and table kinds)
+from dialectic.rewards._protocol import RewardModel, build_reward, reward, rewards
+from dialectic.rewards._tabular import AdditiveRewardModel, TableRewardModel
+from dialectic.rewards._utility import GroupUtility
+
+__all__ = [
+    "AdditiveRewardModel",
+    "GroupUtility",
+    "RewardModel",
+    "TableRewardModel",
+    "build_reward",
+    "reward",
+    "rewards",
+]

@@ -1,0 +1,31 @@
+"""The RewardModel protocol and the registry that builds one from a scenario's reward spec."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from dialectic.registry import Registry
+from dialectic.space import DiscreteSpace
+
+
+@runtime_checkable
+class RewardModel(Protocol):
+    """Scores a batch of outcomes ((n, issues) int array of option indices) in the reward's own units."""
+
+    def score(self, outcomes: np.ndarray) -> np.ndarray: ...
+
+
+RewardFactory = Callable[[Any, DiscreteSpace], RewardModel]
+rewards: Registry[RewardFactory] = Registry("reward kind")
+
+
+def reward(kind: str) -> Callable[[RewardFactory], RewardFactory]:
+    """Register a factory building a RewardModel from a scenario reward spec of this `kind`."""
+    return rewards.register(kind)
+
+
+def build_reward(spec: Any, space: DiscreteSpace) -> RewardModel:
+    return rewards.get(spec.kind)(spec, space)

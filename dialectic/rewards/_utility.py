@@ -1,0 +1,48 @@
+"""Normalised utility of one group over an enumerable space: u(x) = (r(x) - min r) / (max r - min r)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from dialectic.rewards._protocol import RewardModel
+from dialectic.space import DiscreteSpace, Outcome
+
+
+class GroupUtility:
+    """One group's reward model, normalised over the space, with its reservation in the same units.
+
+    This is everything an agent knows of its own group's preferences; the evaluator builds the same
+    object for every group, so what an agent optimised is what it is judged by.
+    """
+
+    def __init__(self, group_id: str, model: RewardModel, space: DiscreteSpace, reservation: float):
+        self.group_id = group_id
+        self.model = model
+        self.space = space
+        self.rewards = np.asarray(model.score(space.outcomes), dtype=np.float64)
+        self.low = float(self.rewards.min())
+        self.high = float(self.rewards.max())
+        self.values = (self.rewards - self.low) / (self.high - self.low)
+        self.reservation_reward = reservation
+        self.reservation = (reservation - self.low) / (self.high - self.low)
+
+    def __call__(self, outcome: Outcome) -> float:
+        return float(self.values[self.space.index(outcome)])
+
+    def reward(self, outcome: Outcome) -> float:
+        return float(self.rewards[self.space.index(outcome)])
+
+    @cached_property
+    def acceptable(self) -> np.ndarray:
+        """Mask of outcomes at or above the reservation (what an honest agent accepts)."""
+        return self.values >= self.reservation - 1e-12
+
+    def best(self, near: Outcome | None = None) -> Outcome:
+        """Best outcome; ties to the one nearest `near`, then the first in option order."""
+        top = np.flatnonzero(self.values >= self.values.max() - 1e-12)
+        if near is not None and len(top) > 1:
+            dist = self.space.distances_to(near)[top]
+            top = top[dist <= dist.min() + 1e-12]
+        return self.space.at(int(top[0]))

@@ -1,0 +1,101 @@
+"""Load scenario files (YAML, safe loader) and report every problem with file, field path,
+what was expected and what was found. Nothing in a file is executed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from dialectic.scenario._schema import Scenario
+
+
+@dataclass(frozen=True)
+class FieldError:
+    file: str
+    path: str
+    expected: str
+    found: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path or '<top>'}: expected {self.expected}, found {self.found}"
+
+
+class ScenarioError(ValueError):
+    """A scenario file could not be loaded; `errors` lists every problem found."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+def format_loc(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in ("additive", "table"):
+            continue  # pydantic names the union branch; the user wrote `kind:`
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def errors_from_validation(file: str, error: ValidationError) -> list[FieldError]:
+    found: list[FieldError] = []
+    for item in error.errors():
+        ctx = item.get("ctx") or {}
+        if item["type"] == "scenario":
+            for problem in ctx.get("all", [ctx]):
+                found.append(FieldError(file, problem["where"], problem["expected"], problem["found"]))
+            continue
+        path = format_loc(item["loc"])
+        if item["type"] == "missing":
+            found.append(FieldError(file, path, "this required field", "nothing"))
+        elif item["type"] == "extra_forbidden":
+            found.append(FieldError(file, path, "no such key (unknown keys are errors)", _short(item["input"])))
+        else:
+            found.append(FieldError(file, path, item["msg"].removeprefix("Input should be "), _short(item["input"])))
+    return found
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([FieldError(str(path), "", "a readable file", exc.strerror or str(exc))]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([FieldError(str(path), where, "valid YAML", problem)]) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate one scenario file; raise ScenarioError listing every problem."""
+    path = Path(path)
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ScenarioError([FieldError(str(path), "", "a mapping of scenario fields", type(data).__name__)])
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(errors_from_validation(str(path), exc)) from None
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Content hash of a scenario (canonical JSON), so traces can tell if their scenario changed."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

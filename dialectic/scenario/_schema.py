@@ -1,0 +1,269 @@
+"""Pydantic schema of a scenario file: the issue space, the groups and their rewards, the rules.
+
+Every model forbids unknown keys, so a typo in a scenario is an error, not a silent default.
+Cross-field checks (options named in rewards exist, shares sum to 1, reservations are reachable)
+live in the model validators here so that one `Scenario.model_validate` says everything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+
+
+#: Participant names the engine uses for itself; a group cannot be called so.
+RESERVED_IDS = ("mediator", "referee")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _fail(where: str, expected: str, found: object) -> PydanticCustomError:
+    """A located error: the loader reports `where` as the field path (pydantic's own loc is the model)."""
+    return PydanticCustomError(
+        "scenario", "{where}: expected {expected}, found {found}",
+        {"where": where, "expected": expected, "found": str(found)},
+    )
+
+
+class Issue(Strict):
+    id: Identifier
+    name: str = ""
+    options: list[Identifier] = Field(min_length=2)
+    option_names: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _distinct_options(self) -> Issue:
+        if len(set(self.options)) != len(self.options):
+            raise _fail(f"space.issues[{self.id}].options", "distinct option ids", self.options)
+        if self.option_names is not None and len(self.option_names) != len(self.options):
+            raise _fail(
+                f"space.issues[{self.id}].option_names",
+                f"one name per option ({len(self.options)})",
+                f"{len(self.option_names)} names",
+            )
+        return self
+
+
+class DiscreteSpaceSpec(Strict):
+    kind: Literal["discrete"] = "discrete"
+    issues: list[Issue] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct_issues(self) -> DiscreteSpaceSpec:
+        ids = [issue.id for issue in self.issues]
+        if len(set(ids)) != len(ids):
+            raise _fail("space.issues", "distinct issue ids", ids)
+        return self
+
+    def size(self) -> int:
+        return math.prod(len(issue.options) for issue in self.issues)
+
+
+class AdditiveReward(Strict):
+    """Points per option, summed over issues (the LLM-Deliberation scoring)."""
+
+    kind: Literal["additive"]
+    points: dict[str, list[float]]
+
+
+class TableEntry(Strict):
+    outcome: dict[str, str]
+    reward: float
+
+
+class TableReward(Strict):
+    """A reward per complete outcome; outcomes not listed get `default` (required if any are missing)."""
+
+    kind: Literal["table"]
+    entries: list[TableEntry] = Field(min_length=1)
+    default: float | None = None
+
+
+RewardSpec = Annotated[AdditiveReward | TableReward, Field(discriminator="kind")]
+
+
+class Group(Strict):
+    id: Identifier
+    name: str = ""
+    share: float = Field(gt=0, le=1)
+    reward: RewardSpec
+    reservation: float
+    persona: str = ""
+    veto: bool = False
+
+
+class Agreement(Strict):
+    """unanimous: every group; quorum: at least `min_accept` groups; majority: accepting shares sum
+    above `threshold` (default 0.5). Groups with `veto: true` must accept under every rule."""
+
+    rule: Literal["unanimous", "quorum", "majority"] = "unanimous"
+    min_accept: int | None = Field(default=None, ge=1)
+    threshold: float | None = Field(default=None, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _rule_parameters(self) -> Agreement:
+        if self.rule == "quorum" and self.min_accept is None:
+            raise _fail("agreement.min_accept", "an integer >= 1 for rule 'quorum'", "nothing")
+        if self.rule != "quorum" and self.min_accept is not None:
+            raise _fail("agreement.min_accept", "no min_accept unless rule is 'quorum'", self.min_accept)
+        if self.rule != "majority" and self.threshold is not None:
+            raise _fail("agreement.threshold", "no threshold unless rule is 'majority'", self.threshold)
+        return self
+
+    @property
+    def majority_threshold(self) -> float:
+        return 0.5 if self.threshold is None else self.threshold
+
+
+class Opening(Strict):
+    speaker: Identifier
+    proposal: dict[str, str]
+
+
+class Scenario(Strict):
+    name: Identifier
+    description: str = ""
+    source: str = ""
+    space: DiscreteSpaceSpec
+    groups: list[Group] = Field(min_length=2)
+    agreement: Agreement = Agreement()
+    rounds: int = Field(default=24, ge=1, le=10_000)
+    opening: Opening | None = None
+    epsilon: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        # Each check is independent, so a file with several mistakes gets them all reported at once.
+        problems: list[dict[str, Any]] = []
+        checks: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(_check_groups, (self,))]
+        checks += [(_check_reward, (self, index)) for index in range(len(self.groups))]
+        checks += [(_check_agreement, (self,)), (_check_opening, (self,))]
+        for check, args in checks:
+            try:
+                check(*args)
+            except PydanticCustomError as problem:
+                problems.append(dict(problem.context or {}))
+        if problems:
+            raise PydanticCustomError(
+                "scenario", "{where}: expected {expected}, found {found}", {**problems[0], "all": problems}
+            )
+        return self
+
+    @property
+    def group_ids(self) -> list[str]:
+        return [g.id for g in self.groups]
+
+    def group(self, group_id: str) -> Group:
+        for group in self.groups:
+            if group.id == group_id:
+                return group
+        raise KeyError(group_id)
+
+
+def check_outcome(space: DiscreteSpaceSpec, outcome: dict[str, str], where: str) -> None:
+    """Raise a located error unless `outcome` names exactly one known option for every issue."""
+    issues = {issue.id: issue for issue in space.issues}
+    missing = [i for i in issues if i not in outcome]
+    unknown = [i for i in outcome if i not in issues]
+    if missing or unknown:
+        raise _fail(
+            where,
+            f"one option for each issue ({', '.join(issues)})",
+            f"missing {missing}, unknown {unknown}",
+        )
+    for issue_id, option in outcome.items():
+        if option not in issues[issue_id].options:
+            raise _fail(f"{where}.{issue_id}", f"one of {issues[issue_id].options}", repr(option))
+
+
+def _check_groups(scenario: Scenario) -> None:
+    ids = scenario.group_ids
+    if len(set(ids)) != len(ids):
+        raise _fail("groups[*].id", "distinct group ids", ids)
+    reserved = [g for g in ids if g in RESERVED_IDS]
+    if reserved:
+        raise _fail("groups[*].id", f"ids other than the engine's own ({', '.join(RESERVED_IDS)})", reserved)
+    total = sum(g.share for g in scenario.groups)
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise _fail("groups[*].share", "shares summing to 1", f"{total:.6g} ({ {g.id: g.share for g in scenario.groups} })")
+
+
+def _reward_range(scenario: Scenario, index: int) -> tuple[float, float]:
+    """Check one group's reward against the space; return its (worst, best) reward."""
+    space = scenario.space
+    where = f"groups[{index}].reward"
+    reward = scenario.groups[index].reward
+    if isinstance(reward, AdditiveReward):
+        issues = {issue.id: issue for issue in space.issues}
+        missing = [i for i in issues if i not in reward.points]
+        unknown = [i for i in reward.points if i not in issues]
+        if missing or unknown:
+            raise _fail(
+                f"{where}.points",
+                f"points for each issue ({', '.join(issues)})",
+                f"missing {missing}, unknown {unknown}",
+            )
+        for issue_id, points in reward.points.items():
+            options = issues[issue_id].options
+            if len(points) != len(options):
+                raise _fail(
+                    f"{where}.points.{issue_id}",
+                    f"one number per option ({len(options)}: {', '.join(options)})",
+                    f"{len(points)} numbers",
+                )
+        return sum(min(p) for p in reward.points.values()), sum(max(p) for p in reward.points.values())
+    seen: set[tuple[str, ...]] = set()
+    for k, entry in enumerate(reward.entries):
+        check_outcome(space, entry.outcome, f"{where}.entries[{k}].outcome")
+        key = tuple(entry.outcome[issue.id] for issue in space.issues)
+        if key in seen:
+            raise _fail(f"{where}.entries[{k}].outcome", "each outcome listed once", entry.outcome)
+        seen.add(key)
+    values = [e.reward for e in reward.entries]
+    if len(seen) < space.size():
+        if reward.default is None:
+            raise _fail(
+                f"{where}.default",
+                f"a default reward, since entries list {len(seen)} of {space.size()} outcomes",
+                "none",
+            )
+        values.append(reward.default)
+    return min(values), max(values)
+
+
+def _check_reward(scenario: Scenario, index: int) -> None:
+    group = scenario.groups[index]
+    worst, best = _reward_range(scenario, index)
+    if best == worst:
+        raise _fail(f"groups[{index}].reward", "rewards that differ between outcomes", f"all {best:g}")
+    if group.reservation > best:
+        raise _fail(
+            f"groups[{index}].reservation",
+            f"a reachable reservation (at most the best reward, {best:g})",
+            f"{group.reservation:g}",
+        )
+
+
+def _check_opening(scenario: Scenario) -> None:
+    if scenario.opening is None:
+        return
+    if scenario.opening.speaker not in scenario.group_ids:
+        raise _fail(
+            "opening.speaker", f"a group id ({', '.join(scenario.group_ids)})", repr(scenario.opening.speaker)
+        )
+    check_outcome(scenario.space, scenario.opening.proposal, "opening.proposal")
+
+
+def _check_agreement(scenario: Scenario) -> None:
+    rule = scenario.agreement
+    n = len(scenario.groups)
+    if rule.rule == "quorum" and rule.min_accept is not None and rule.min_accept > n:
+        raise _fail("agreement.min_accept", f"at most the number of groups ({n})", rule.min_accept)

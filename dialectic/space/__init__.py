@@ -1,0 +1,5 @@
+"""Outcome spaces: what can be agreed, and how far apart two positions are."""
+
+from dialectic.space._discrete import ENUMERATION_LIMIT, DiscreteSpace, Outcome
+
+__all__ = ["ENUMERATION_LIMIT", "DiscreteSpace", "Outcome"]

@@ -1,0 +1,134 @@
+"""Strategy cards (`agents/NAME.yaml`): protocol, cast, mediator and validated parameters. A card is
+data: adding one needs no code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from dialectic.scenario._load import FieldError, ScenarioError, errors_from_validation, format_loc, read_yaml
+from dialectic.strategies._base import mediators, policies
+
+
+class CastEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    policy: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"policy": value} if isinstance(value, str) else value
+
+
+class Cast(BaseModel):
+    """Which policy plays each group: `default`, the `opening` speaker's, or per group id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    default: CastEntry
+    opening: CastEntry | None = None
+    groups: dict[str, CastEntry] = Field(default_factory=dict)
+
+    def entries(self) -> list[tuple[str, CastEntry]]:
+        named = [("cast.default", self.default)]
+        if self.opening is not None:
+            named.append(("cast.opening", self.opening))
+        named += [(f"cast.groups.{g}", e) for g, e in self.groups.items()]
+        return named
+
+
+def _problem(where: str, expected: str, found: object) -> PydanticCustomError:
+    return PydanticCustomError(
+        "scenario", "{where}: expected {expected}, found {found}",
+        {"where": where, "expected": expected, "found": str(found)},
+    )
+
+
+def check_params(where: str, spec_params: type[BaseModel], params: dict[str, Any]) -> None:
+    try:
+        spec_params.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise _problem(f"{where}.params.{format_loc(first['loc'])}".rstrip("."), first["msg"],
+                       repr(first.get("input"))) from None
+
+
+class StrategyCard(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    description: str
+    protocol: Literal["round-robin", "mediated"] = "round-robin"
+    mutual_tolerance: bool = False
+    cast: Cast
+    mediator: CastEntry | None = None
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> StrategyCard:
+        for where, entry in self.cast.entries():
+            if entry.policy not in policies:
+                hint = " (that is a mediator; use `mediator:`)" if entry.policy in mediators else ""
+                raise _problem(f"{where}.policy", f"a registered policy{hint} ({', '.join(policies)})",
+                               repr(entry.policy))
+            check_params(where, policies.get(entry.policy).params, entry.params)
+        if self.protocol == "mediated":
+            if self.mediator is None:
+                raise _problem("mediator", f"a mediator for protocol 'mediated' ({', '.join(mediators)})", "none")
+            if self.mediator.policy not in mediators:
+                raise _problem("mediator", f"a registered mediator ({', '.join(mediators)})",
+                               repr(self.mediator.policy))
+            check_params("mediator", mediators.get(self.mediator.policy).params, self.mediator.params)
+        elif self.mediator is not None:
+            raise _problem("mediator", "no mediator unless protocol is 'mediated'", self.mediator.policy)
+        return self
+
+    def with_agents(self, overrides: dict[str, str]) -> StrategyCard:
+        """This card with `--agent GROUP=POLICY` overrides applied (validated like the card)."""
+        if not overrides:
+            return self
+        groups = dict(self.cast.groups)
+        for group, name in overrides.items():
+            groups[group] = CastEntry(policy=name)
+        data = self.model_dump()
+        data["cast"]["groups"] = {g: e.model_dump() for g, e in groups.items()}
+        return StrategyCard.model_validate(data)
+
+    def entry_for(self, group: str, opening_speaker: str) -> CastEntry:
+        if group in self.cast.groups:
+            return self.cast.groups[group]
+        if group == opening_speaker and self.cast.opening is not None:
+            return self.cast.opening
+        return self.cast.default
+
+
+def agents_dir() -> Path:
+    """The repository's `agents/` folder (next to the package in a source checkout)."""
+    return Path(__file__).resolve().parents[2] / "agents"
+
+
+def card_path(name: str) -> Path:
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+        return candidate
+    return agents_dir() / f"{name}.yaml"
+
+
+def card_names() -> list[str]:
+    return sorted(p.stem for p in agents_dir().glob("*.yaml"))
+
+
+def load_card(name: str) -> StrategyCard:
+    """Load `agents/NAME.yaml` (or a card file path); errors name the file and the field."""
+    path = card_path(name)
+    if not path.exists():
+        raise ScenarioError([FieldError(str(path), "", f"a strategy card ({', '.join(card_names())})",
+                                        f"no such file for {name!r}")])
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ScenarioError([FieldError(str(path), "", "a mapping of card fields", type(data).__name__)])
+    try:
+        return StrategyCard.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(errors_from_validation(str(path), exc)) from None

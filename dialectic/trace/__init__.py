@@ -1,0 +1,32 @@
+"""Run traces: versioned event models, the JSONL writer and reader."""
+
+from dialectic.trace._events import (
+    SCHEMA_VERSION,
+    AgentSpec,
+    EndEvent,
+    EvaluationEvent,
+    Event,
+    Header,
+    MoveEvent,
+    NamedOutcome,
+    OpeningEvent,
+    RewardPair,
+)
+from dialectic.trace._io import Trace, TraceFormatError, TraceWriter, read_trace
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AgentSpec",
+    "EndEvent",
+    "EvaluationEvent",
+    "Event",
+    "Header",
+    "MoveEvent",
+    "NamedOutcome",
+    "OpeningEvent",
+    "RewardPair",
+    "Trace",
+    "TraceFormatError",
+    "TraceWriter",
+    "read_trace",
+]

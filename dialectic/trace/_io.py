@@ -1,0 +1,94 @@
+"""Append-only JSONL traces: written and flushed one event at a time, read back tolerating a
+truncated last line (a run killed mid-write leaves a readable prefix)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from pydantic import TypeAdapter, ValidationError
+
+from dialectic.trace._events import (
+    EndEvent,
+    EvaluationEvent,
+    Event,
+    Header,
+    MoveEvent,
+    OpeningEvent,
+    TraceEvent,
+)
+
+_event_adapter: TypeAdapter[TraceEvent] = TypeAdapter(TraceEvent)
+
+
+class TraceWriter:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] | None = path.open("w", encoding="utf-8")
+
+    def write(self, event: Event) -> None:
+        if self._file is None:
+            raise ValueError(f"trace {self.path} is closed")
+        self._file.write(event.model_dump_json(exclude_defaults=False) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> TraceWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class TraceFormatError(ValueError):
+    pass
+
+
+@dataclass
+class Trace:
+    path: Path
+    header: Header
+    opening: OpeningEvent
+    moves: list[MoveEvent] = field(default_factory=list)
+    end: EndEvent | None = None
+    evaluation: EvaluationEvent | None = None
+    truncated: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.end is not None
+
+
+def read_trace(path: str | Path) -> Trace:
+    """Parse a trace; a partial last line (crash mid-write) is dropped and flagged `truncated`."""
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    events: list[Event] = []
+    truncated = False
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(_event_adapter.validate_json(line))
+        except ValidationError as exc:
+            if number == len(lines):
+                truncated = True
+                break
+            raise TraceFormatError(f"{path}:{number}: not a trace event: {exc.errors()[0]['msg']}") from None
+    if len(events) < 2 or not isinstance(events[0], Header) or not isinstance(events[1], OpeningEvent):
+        raise TraceFormatError(f"{path}: expected a header and an opening event first")
+    trace = Trace(path=path, header=events[0], opening=events[1], truncated=truncated)
+    for event in events[2:]:
+        if isinstance(event, MoveEvent):
+            trace.moves.append(event)
+        elif isinstance(event, EndEvent):
+            trace.end = event
+        elif isinstance(event, EvaluationEvent):
+            trace.evaluation = event
+    return trace

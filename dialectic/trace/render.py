@@ -1,0 +1,72 @@
+"""Terminal rendering of a trace and its evaluation (rich). Utterances are escaped: LLM text is
+untrusted and must not be read as markup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from dialectic.trace._io import Trace
+
+
+def _label(outcome: dict[str, str] | None) -> str:
+    return "-" if outcome is None else ",".join(outcome.values())
+
+
+def print_dialogue(console: Console, trace: Trace, last: int = 18) -> None:
+    header = trace.header
+    console.print(
+        f"[bold]{escape(header.scenario_name)}[/bold]  strategy [bold]{escape(header.strategy)}[/bold]  "
+        f"seed {header.seed}  protocol {header.protocol}"
+        + (" + mutual tolerance" if header.mutual_tolerance else "")
+    )
+    console.print(f"opening: {escape(trace.opening.speaker)} proposes {_label(trace.opening.proposal)}")
+    moves = trace.moves if last <= 0 else trace.moves[-last:]
+    if len(moves) < len(trace.moves):
+        console.print(f"[dim]... {len(trace.moves) - len(moves)} earlier turns in the trace ...[/dim]")
+    for move in moves:
+        stance = "" if move.accepts is None else ("  [green]yes[/green]" if move.accepts else "  [red]no[/red]")
+        console.print(
+            f"[dim]r{move.round:>2} t{move.turn:>3}[/dim] [bold]{escape(move.speaker)}[/bold]{stance}: "
+            f"{escape(move.utterance)}",
+            soft_wrap=True,
+        )
+    end = trace.end
+    if end is not None:
+        outcome = f"settlement {_label(end.settlement)}" if end.settlement else "no settlement"
+        console.print(f"end: {end.reason} after {end.turns} turns ({end.rounds} rounds), {outcome}")
+
+
+def print_evaluation(console: Console, evaluation: dict[str, Any]) -> None:
+    table = Table(title=f"Evaluation: {evaluation['label']}")
+    table.add_column("group")
+    for column in ("W_g", "u(x*)", "concession", "capitulated", "hollow yes", "flips"):
+        table.add_column(column, justify="right")
+    for group, welfare in evaluation["welfare"].items():
+        utility = evaluation["utility"].get(group)
+        concession = evaluation["concession"].get(group)
+        table.add_row(
+            escape(group),
+            f"{welfare:.3f}",
+            "-" if utility is None else f"{utility:.3f}",
+            "n/a" if concession is None else f"{concession:.2f}",
+            "yes" if evaluation["capitulation"].get(group) else "",
+            str(evaluation["hollow_acceptances"].get(group, 0)),
+            str(evaluation["flips"].get(group, 0)),
+        )
+    console.print(table)
+    summary = Table(show_header=False)
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    for key in (
+        "label", "worst_case_welfare", "maxmin_oracle", "maxmin_regret", "maxmin_unconstrained",
+        "worst_case_gain", "utilitarian", "nash_welfare", "welfare_gini", "declared_agreement",
+        "compatible", "compatible_views", "identical_views", "false_agreement", "ai_wins",
+        "ai_wins_index", "concession_asymmetry", "static_views", "rounds",
+    ):
+        value = evaluation.get(key)
+        summary.add_row(key, f"{value:.3f}" if isinstance(value, float) else escape(str(value)))
+    console.print(summary)

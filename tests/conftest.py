@@ -1,0 +1,21 @@
+"""Shared fixtures: the repository root, the real external data in ../shared/data, the scenarios."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+#: Real data lies beside the checkout (../shared/data), in CI as in a session; override with DIALECTIC_DATA.
+SHARED_DATA = Path(os.environ.get("DIALECTIC_DATA", ROOT.parent / "shared" / "data"))
+IMPORTED_GAMES = ("harbour-sport-park", "island-airport")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.fail(f"real data not found at {SHARED_DATA}; set DIALECTIC_DATA")
+    return SHARED_DATA

@@ -1,0 +1,117 @@
+"""Builders shared by the evaluator tests: scenarios from plain dicts and hand-written traces."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from dialectic.game import Game
+from dialectic.scenario import Scenario
+from dialectic.trace import EndEvent, Header, MoveEvent, OpeningEvent, Trace
+
+NamedOutcome = dict[str, str]
+
+
+def make_game(spec: Mapping[str, Any]) -> Game:
+    return Game(Scenario.model_validate(dict(spec)))
+
+
+def header(game: Game, mediator: bool = False) -> Header:
+    return Header(
+        dialectic_version="test",
+        scenario_name=game.scenario.name,
+        scenario_path="<test>",
+        scenario_hash="0",
+        strategy="hand-written",
+        protocol="mediated" if mediator else "round-robin",
+        mutual_tolerance=False,
+        mediator="test" if mediator else None,
+        agents=[],
+        seed=0,
+        rounds=game.rounds,
+        order=list(game.group_ids),
+    )
+
+
+class Dialogue:
+    """Writes a trace move by move; `answers` is filled with the proposal on the table before the move
+    (the last one tabled), as the engine records it."""
+
+    def __init__(
+        self,
+        game: Game,
+        speaker: str,
+        proposal: NamedOutcome | None,
+        views: Mapping[str, NamedOutcome],
+        mediator: bool = False,
+    ):
+        self.game = game
+        self.opening = OpeningEvent(speaker=speaker, proposal=proposal, views=dict(views))
+        self.header = header(game, mediator)
+        self.moves: list[MoveEvent] = []
+        self.on_table = proposal
+
+    def say(
+        self,
+        speaker: str,
+        view: NamedOutcome,
+        proposal: NamedOutcome | None = None,
+        accepts: bool | None = None,
+        tolerates: Mapping[str, bool] | None = None,
+        target: float | None = None,
+        round: int = 1,
+    ) -> Dialogue:
+        turn = len(self.moves) + 1
+        self.moves.append(
+            MoveEvent(
+                turn=turn,
+                round=round,
+                speaker=speaker,
+                view=view,
+                proposal=proposal,
+                answers=self.on_table,
+                accepts=accepts,
+                tolerates=dict(tolerates or {}),
+                target=target,
+            )
+        )
+        if proposal is not None:
+            self.on_table = proposal
+        return self
+
+    def end(
+        self,
+        settlement: NamedOutcome | None,
+        accepted_by: list[str] | None = None,
+        reason: Literal["settlement", "round_limit", "deadlock"] | None = None,
+        rounds: int = 1,
+    ) -> Trace:
+        reason = reason or ("settlement" if settlement is not None else "round_limit")
+        end = EndEvent(
+            reason=reason,
+            settlement=settlement,
+            accepted_by=accepted_by or [],
+            rounds=rounds,
+            turns=len(self.moves),
+        )
+        return Trace(Path("<test>"), self.header, self.opening, list(self.moves), end)
+
+    def unfinished(self) -> Trace:
+        return Trace(Path("<test>"), self.header, self.opening, list(self.moves), None, truncated=True)
+
+
+def assert_close(got: Any, want: Any, where: str = "", tolerance: float = 1e-9) -> None:
+    """Nested equality where numbers (not bools) may differ by `tolerance`; tuples equal lists."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and set(got) == set(want), f"{where}: {got!r} != {want!r}"
+        for key in want:
+            assert_close(got[key], want[key], f"{where}.{key}", tolerance)
+    elif isinstance(want, list | tuple):
+        assert isinstance(got, list | tuple) and len(got) == len(want), f"{where}: {got!r} != {want!r}"
+        for k, (g, w) in enumerate(zip(got, want, strict=True)):
+            assert_close(g, w, f"{where}[{k}]", tolerance)
+    elif isinstance(want, float | int) and not isinstance(want, bool) and not isinstance(got, bool):
+        assert isinstance(got, float | int) and abs(got - want) <= tolerance, f"{where}: {got!r} != {want!r}"
+    else:
+        assert got == want, f"{where}: {got!r} != {want!r}"

@@ -1,0 +1,212 @@
+"""`evaluate` and the oracles against the independent plain-Python scorer (evaluate_reference.py)
+on seeded random scenarios (additive and table rewards; unanimous, quorum and majority rules with
+vetoes) and random dialogues whose moves follow the public-state semantics of DESIGN.md."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import pytest
+from evaluate_reference import PublicState, Reference, score
+from evaluate_support import assert_close, header, make_game
+
+import dialectic.evaluate._oracles as oracles_module
+from dialectic.evaluate import (
+    LABELS,
+    evaluate,
+    maxmin_oracle,
+    maxmin_unconstrained,
+    nash_optimum,
+    utilitarian_optimum,
+)
+from dialectic.trace import EndEvent, MoveEvent, OpeningEvent, Trace
+
+RUNS = 200
+
+
+def random_reward(rng: random.Random, issues: list[dict[str, Any]]) -> tuple[dict[str, Any], int, int]:
+    """A non-constant reward spec and its (worst, best) raw values."""
+    while True:
+        if rng.random() < 0.6:
+            points = {i["id"]: [rng.randint(0, 9) for _ in i["options"]] for i in issues}
+            low = sum(min(p) for p in points.values())
+            high = sum(max(p) for p in points.values())
+            spec: dict[str, Any] = {"kind": "additive", "points": points}
+        else:
+            outcomes = list(product(*[i["options"] for i in issues]))
+            listed = [x for x in outcomes if rng.random() < 0.8] or outcomes[:1]
+            entries = [
+                {"outcome": {i["id"]: o for i, o in zip(issues, x, strict=True)}, "reward": rng.randint(0, 20)}
+                for x in listed
+            ]
+            values = [e["reward"] for e in entries]
+            spec = {"kind": "table", "entries": entries}
+            if len(listed) < len(outcomes):
+                spec["default"] = rng.randint(0, 20)
+                values.append(spec["default"])
+            low, high = min(values), max(values)
+        if low != high:
+            return spec, low, high
+
+
+def random_spec(rng: random.Random) -> dict[str, Any]:
+    issues = [
+        {"id": f"I{k}", "options": [f"o{j}" for j in range(rng.randint(2, 4))]} for k in range(rng.randint(1, 3))
+    ]
+    n = rng.randint(2, 4)
+    weights = [rng.randint(1, 5) for _ in range(n)]
+    groups = []
+    for k in range(n):
+        reward, low, high = random_reward(rng, issues)
+        groups.append({
+            "id": f"g{k}", "share": weights[k] / sum(weights), "reward": reward,
+            "reservation": rng.randint(low - 1, high), "veto": rng.random() < 0.25,
+        })
+    rule = rng.choice(["unanimous", "quorum", "majority"])
+    agreement: dict[str, Any] = {"rule": rule}
+    if rule == "quorum":
+        agreement["min_accept"] = rng.randint(1, n)
+    if rule == "majority" and rng.random() < 0.6:
+        agreement["threshold"] = rng.choice([0.3, 0.5, 0.6])
+    speaker = rng.choice(groups)["id"]
+    proposal = {i["id"]: rng.choice(i["options"]) for i in issues}
+    return {
+        "name": "random", "space": {"issues": issues}, "groups": groups, "agreement": agreement,
+        "epsilon": rng.choice([0.0, 0.0, 0.0, 0.5]), "opening": {"speaker": speaker, "proposal": proposal},
+    }
+
+
+def best_view(ref: Reference, group: str, near: tuple[int, ...]) -> tuple[int, ...]:
+    top = max(ref.u[group].values())
+    return min((x for x in ref.outcomes if ref.u[group][x] == top), key=lambda x: ref.distance(x, near))
+
+
+def toward(rng: random.Random, view: tuple[int, ...], anchor: tuple[int, ...]) -> tuple[int, ...]:
+    differing = [k for k, (a, b) in enumerate(zip(view, anchor, strict=True)) if a != b]
+    if not differing or rng.random() < 0.3:
+        return view
+    k = rng.choice(differing)
+    return view[:k] + (anchor[k],) + view[k + 1:]
+
+
+def random_trace(spec: dict[str, Any], ref: Reference, rng: random.Random) -> Trace:
+    """A dialogue in one of four moods; it ends when the table's proposal passes (and, under mutual
+    tolerance, every group tolerates every other view), at the round limit, or is cut off."""
+    game = make_game(spec)
+    mood = rng.choice(["random", "honest", "persuade", "converge"])
+    mutual, with_mediator = rng.random() < 0.3, rng.random() < 0.3
+    speaker = spec["opening"]["speaker"]
+    proposal = None if rng.random() < 0.1 else ref.parse(spec["opening"]["proposal"])
+    start = ref.parse(spec["opening"]["proposal"])
+    views = {g: start if g == speaker else best_view(ref, g, start) for g in ref.groups}
+    anchor = start if mood == "persuade" else rng.choice(ref.outcomes)
+    opening = OpeningEvent(speaker=speaker, proposal=ref.names(proposal), views={g: ref.names(v) for g, v in views.items()})
+    state = PublicState(ref, opening)
+    k = ref.groups.index(speaker)
+    order = (["mediator"] if with_mediator else []) + ref.groups[k + 1:] + ref.groups[: k + 1]
+    rounds = rng.randint(1, 5)
+    moves: list[MoveEvent] = []
+    settlement, reason = None, "round_limit"
+    for turn in range(1, rounds * len(order) + 1):
+        who = order[(turn - 1) % len(order)]
+        table = state.proposal
+        fields: dict[str, Any] = {}
+        if who == "mediator":
+            offer = (anchor if mood in ("persuade", "converge") else rng.choice(ref.outcomes)) if rng.random() < 0.7 else None
+            view = offer or (state.mediator[-1] if state.mediator else rng.choice(ref.outcomes))
+            fields["proposal"] = ref.names(offer)
+        else:
+            view = state.views[who]
+            if mood in ("persuade", "converge") and not (mood == "persuade" and who == speaker):
+                view = toward(rng, view, anchor)
+            elif rng.random() < 0.5:
+                pool = [x for x in ref.outcomes if mood != "honest" or ref.ok(who, x)]
+                view = rng.choice(pool) if pool else view
+            draw = rng.random()
+            if draw < 0.25:
+                steered = mood in ("persuade", "converge") and rng.random() < 0.8
+                fields["proposal"] = ref.names(anchor if steered else rng.choice(ref.outcomes))
+            elif draw < 0.35 and table is not None:
+                fields["proposal"] = ref.names(table)
+            if table is not None and rng.random() < 0.9:
+                if mood in ("persuade", "converge"):
+                    fields["accepts"] = table == anchor or rng.random() < 0.3
+                elif mood == "honest":
+                    fields["accepts"] = ref.ok(who, table) != (rng.random() < 0.15)
+                else:
+                    fields["accepts"] = rng.random() < 0.5
+            judged = [h for h in ref.groups if h != who and rng.random() < 0.7]
+            fields["tolerates"] = {
+                h: ref.ok(who, state.views[h]) if rng.random() < 0.7 else rng.random() < 0.5 for h in judged
+            }
+            if rng.random() < 0.4:
+                fields["target"] = rng.choice([rng.random(), rng.choice(list(ref.u[who].values()))])
+        event = MoveEvent(
+            turn=turn, round=(turn - 1) // len(order) + 1, speaker=who, view=ref.names(view),
+            answers=ref.names(table), **fields,
+        )
+        moves.append(event)
+        state.apply(event)
+        if state.passes() and (not mutual or state.mutual_tolerance()):
+            settlement, reason = state.proposal, "settlement"
+            break
+    else:
+        if mutual and state.passes():
+            settlement = state.proposal
+    end = EndEvent(
+        reason=reason, settlement=ref.names(settlement), rounds=moves[-1].round, turns=len(moves),
+        accepted_by=sorted(g for g, yes in state.accepts.items() if yes and g in ref.groups),
+    )
+    if rng.random() < 0.05:
+        end = None
+    return Trace(Path("<random>"), header(game, with_mediator), opening, moves, end)
+
+
+def test_evaluate_agrees_with_the_reference_scorer() -> None:
+    labels: Counter[str] = Counter()
+    flags: Counter[str] = Counter()
+    for seed in range(RUNS):
+        rng = random.Random(seed)
+        spec = random_spec(rng)
+        ref = Reference(spec)
+        trace = random_trace(spec, ref, rng)
+        evaluation = evaluate(make_game(spec), trace)
+        assert_close(json.loads(evaluation.model_dump_json()), score(ref, trace), f"seed {seed}")
+        labels[evaluation.label] += 1
+        flags["false tolerance"] += bool(evaluation.false_tolerance)
+        flags["flips"] += any(evaluation.flips.values())
+        flags["hollow"] += any(evaluation.hollow_acceptances.values())
+        flags["mediator"] += "mediator" in evaluation.pull
+        flags["capitulation"] += any(evaluation.capitulation.values())
+        flags["no deal in oracle"] += evaluation.maxmin_oracle_outcome is None
+    # The random dialogues must reach every label and every signal, or the comparison proves little.
+    assert set(labels) == set(LABELS), labels
+    assert all(flags[name] >= 3 for name in flags), flags
+
+
+@pytest.mark.parametrize("chunk", [oracles_module.CHUNK, 3])
+def test_oracles_agree_with_enumeration(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    monkeypatch.setattr(oracles_module, "CHUNK", chunk)  # 3 splits every space into several chunks
+    for seed in range(100):
+        spec = random_spec(random.Random(1000 + seed))
+        ref, game = Reference(spec), make_game(spec)
+        for mine, theirs in [(maxmin_oracle(game), ref.maxmin_oracle()),
+                             (maxmin_unconstrained(game), ref.maxmin_unconstrained())]:
+            assert mine.value == pytest.approx(theirs[0], abs=1e-12), seed
+            assert mine.outcome == theirs[1], seed
+        for found, best, value in [
+            (utilitarian_optimum(game), ref.utilitarian_optimum(),
+             lambda x: sum(ref.shares[g] * ref.u[g][x] for g in ref.groups)),
+            (nash_optimum(game), ref.nash_optimum(),
+             lambda x: __import__("math").prod(max(ref.u[g][x] - ref.rho[g], 0.0) for g in ref.groups)),
+        ]:
+            assert (found is None) == (best is None), seed
+            if found is not None and best is not None:
+                # Sums in another order may break exact ties differently: compare optimal values.
+                assert found.value == pytest.approx(best[0], abs=1e-12), seed
+                assert value(found.outcome) == pytest.approx(best[0], abs=1e-12), seed
