@@ -117,3 +117,104 @@ def import_llm_deliberation(
 
 def main() -> Any:
     return app()
+
+
+def _flags(evaluation: dict[str, Any]) -> str:
+    """The flags behind a label, as short words."""
+    flags = []
+    if evaluation["false_agreement"]:
+        flags.append("false-agreement")
+    if evaluation["ai_wins"]:
+        flags.append("ai-wins")
+    if any(evaluation["hollow_acceptances"].values()):
+        flags.append("hollow")
+    if any(evaluation["capitulation"].values()):
+        flags.append("capitulation")
+    if evaluation["static_views"]:
+        flags.append("static")
+    if any(evaluation["flips"].values()):
+        flags.append("flips")
+    if not evaluation["complete"]:
+        flags.append("incomplete")
+    return " ".join(flags)
+
+
+@app.command("score")
+def score_traces(
+    traces: Annotated[list[Path], typer.Argument(help="Trace files (JSONL) to re-score.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per trace and line.")] = False,
+) -> None:
+    """Re-evaluate saved traces against the scenario each names (checked by content hash), without
+    re-running them. A trace whose scenario is missing or changed is refused (exit 2)."""
+    from dialectic.evaluate import RescoreError, Rescorer
+
+    rescorer = Rescorer()
+    refused = False
+    rows: list[tuple[Path, dict[str, Any]]] = []
+    for path in traces:
+        try:
+            _, evaluation = rescorer.score(path)
+        except RescoreError as error:
+            refused = True
+            errors.print(f"[red]error[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+            continue
+        summary = evaluation.model_dump(mode="json")
+        if as_json:
+            typer.echo(json.dumps({**summary, "trace": str(path)}, sort_keys=True))
+        else:
+            rows.append((path, summary))
+    if rows:
+        table = RichTable(title="Re-scored traces")
+        for column in ("trace", "label", "flags", "worst W", "regret", "AI-wins idx", "rounds"):
+            table.add_column(column)
+        for path, summary in rows:
+            index = summary["ai_wins_index"]
+            table.add_row(
+                str(path), summary["label"], _flags(summary), f"{summary['worst_case_welfare']:.3f}",
+                f"{summary['maxmin_regret']:.3f}", "-" if index is None else f"{index:.3f}", str(summary["rounds"]),
+            )
+        console.print(table)
+    if refused:
+        raise typer.Exit(code=2)
+
+
+@app.command("metrics")
+def list_metrics() -> None:
+    """List every registered metric with its one-line definition (where it appears in an evaluation)."""
+    from dialectic.evaluate import CORE_FIELDS, load_metrics
+
+    table = RichTable(title="Metrics (evaluation field, or evaluation.metrics[name])")
+    for column in ("name", "in", "definition"):
+        table.add_column(column)
+    for name, spec in load_metrics().items():
+        table.add_row(name, "field" if name in CORE_FIELDS else "metrics", spec.definition)
+    console.print(table)
+
+
+@app.command("influence")
+def export_influence(
+    trace: Annotated[Path, typer.Argument(help="Trace file (JSONL); its scenario is located and checked.")],
+    fmt: Annotated[str, typer.Option("--format", help="graphml or json (node-link).")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
+) -> None:
+    """Export a run's influence graph (who pulled whom toward their opening view) as GraphML or JSON."""
+    from dialectic.evaluate import RescoreError, Rescorer
+    from dialectic.influence import FORMATS, influence_graph, write_graph
+    from dialectic.influence._export import render
+
+    if fmt not in FORMATS:
+        raise _fail(ValueError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}"))
+    try:
+        saved, game = Rescorer().load(trace)
+        graph = influence_graph(game, saved)
+    except RescoreError as error:
+        raise _fail(error) from None
+    except (KeyError, ValueError) as error:
+        raise _fail(ValueError(f"{trace}: does not replay on its scenario: {str(error).strip(chr(39))}")) from None
+    if output is None:
+        typer.echo(render(graph, fmt), nl=False)
+        return
+    write_graph(graph, output, fmt)
+    console.print(
+        f"wrote {output}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges", highlight=False
+    )

@@ -24,7 +24,7 @@ def label(
         return "false_agreement"
     if not compatible:
         return "outvoted"
-    if compatible_views:
+    if identical_views:
         return "consensus"
     if compatible_views:
         return "reconciled"

@@ -2,14 +2,16 @@
 
 It is written to disk (the trace's evaluation event, benchmark result rows), so every field is a
 plain value: outcomes as {issue id: option id}, per-group figures as {group id: value}.
-Definitions of every field are in DESIGN.md, "The evaluator (precise definitions)".
+Definitions of every field are in DESIGN.md, "The evaluator (precise definitions)"; each field is
+filled by the registered metric of the same name (`dialectic metrics` lists them). Metrics beyond
+these fields (dialogue metrics, the influence graph, ...) are in `metrics`, by name.
 """
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Label = Literal["impasse", "persuaded", "false_agreement", "outvoted", "consensus", "reconciled", "settled"]
 
@@ -67,3 +69,5 @@ class Evaluation(BaseModel):
     settlement: NamedOutcome | None
     opening_views: dict[str, NamedOutcome]
     final_views: dict[str, NamedOutcome]
+    # Every other registered metric, by name (absent from evaluations written before the registry).
+    metrics: dict[str, Any] = Field(default_factory=dict)

@@ -92,15 +92,21 @@ def _flipped(game: Game, group: str, before: Turn, after: Turn) -> bool:
     return True
 
 
-def flips(game: Game, turns: Iterable[Turn]) -> dict[str, int]:
-    """Per group, changes of `accepts` between its consecutive moves that answered the same outcome."""
-    counts = dict.fromkeys(game.group_ids, 0)
+def flip_turns(game: Game, turns: Iterable[Turn]) -> dict[str, list[int]]:
+    """Per group, the turn numbers at which its `accepts` changed from its previous move's while both
+    answered the same outcome (and no time-dependent target crossed that outcome's utility)."""
+    found: dict[str, list[int]] = {g: [] for g in game.group_ids}
     previous: dict[str, Turn] = {}
     for turn in turns:
         group = move_group(game, turn)
         if group is None:
             continue
         if group in previous and _flipped(game, group, previous[group], turn):
-            counts[group] += 1
+            found[group].append(turn.number)
         previous[group] = turn
-    return counts
+    return found
+
+
+def flips(game: Game, turns: Iterable[Turn]) -> dict[str, int]:
+    """Per group, changes of `accepts` between its consecutive moves that answered the same outcome."""
+    return {g: len(at) for g, at in flip_turns(game, turns).items()}

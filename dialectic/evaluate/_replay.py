@@ -3,7 +3,7 @@ engine really had (stance resets, tolerance freshness), not about a re-implement
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dialectic.dialogue import MEDIATOR, Move, Table
 from dialectic.game import Game
@@ -13,11 +13,13 @@ from dialectic.trace import MoveEvent, NamedOutcome, Trace
 
 @dataclass(frozen=True)
 class Turn:
-    """One replayed move: the event, the move, and the proposal its `accepts` stance answered."""
+    """One replayed move, the proposal its `accepts` stance answered, and where it falls in the run
+    (its trace turn number and round)."""
 
-    event: MoveEvent
     move: Move
     answered: Outcome | None
+    number: int = 0
+    round: int = 0
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Replay:
     settlement: Outcome | None
     opening_views: dict[str, Outcome]
     final_views: dict[str, Outcome]
+    #: The table after each turn, aligned with `turns`.
+    tables: list[Table] = field(default_factory=list)
 
     @property
     def accepted_settlement(self) -> dict[str, bool]:
@@ -42,10 +46,9 @@ def _parse(game: Game, named: NamedOutcome | None) -> Outcome | None:
 
 
 def _move(game: Game, event: MoveEvent) -> Move:
-    view = game.space.parse(event.view)
     return Move(
         speaker=event.speaker,
-        view=view,
+        view=game.space.parse(event.view),
         proposal=_parse(game, event.proposal),
         accepts=event.accepts,
         tolerates=dict(event.tolerates),
@@ -66,18 +69,20 @@ def replay(game: Game, trace: Trace) -> Replay:
     }
     table = opening = Table.opening(views, trace.opening.speaker, _parse(game, trace.opening.proposal))
     turns: list[Turn] = []
+    tables: list[Table] = []
     mediator_proposals: list[Outcome] = []
     for event in trace.moves:
         move = _move(game, event)
         answered = _parse(game, event.answers) if event.answers is not None else table.proposal
-        turns.append(Turn(event, move, answered))
+        turns.append(Turn(move, answered, event.turn, event.round))
         if move.speaker == MEDIATOR and move.proposal is not None:
             mediator_proposals.append(move.proposal)
         table = table.apply(move, event.turn)
+        tables.append(table)
     opening_views = dict(views)
     final_views = {g: table.views[g] for g in game.group_ids}
     if mediator_proposals:
         opening_views[MEDIATOR] = mediator_proposals[0]
         final_views[MEDIATOR] = mediator_proposals[-1]
     settlement = _parse(game, trace.end.settlement) if trace.end is not None else None
-    return Replay(opening, table, turns, settlement, opening_views, final_views)
+    return Replay(opening, table, turns, settlement, opening_views, final_views, tables)

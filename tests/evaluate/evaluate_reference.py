@@ -31,7 +31,8 @@ class Reference:
         for group in spec["groups"]:
             rewards = [self._reward(group["reward"], x) for x in self.outcomes]
             low, high = min(rewards), max(rewards)
-            self.u[group["id"]] = {x: (r - low) / (high - low) for x, r in zip(self.outcomes, rewards, strict=True)}
+            pairs = zip(self.outcomes, rewards, strict=True)
+            self.u[group["id"]] = {x: (r - low) / (high - low) for x, r in pairs}
             self.rho[group["id"]] = (group["reservation"] - low) / (high - low)
 
     def _reward(self, reward: dict[str, Any], x: Outcome) -> float:
@@ -42,14 +43,16 @@ class Reference:
                 return entry["reward"]
         return reward["default"]
 
-    def parse(self, named: dict[str, str] | None) -> Outcome | None:
-        if named is None:
-            return None
+    def maybe(self, named: dict[str, str] | None) -> Outcome | None:
+        return None if named is None else self.parse(named)
+
+    def parse(self, named: dict[str, str]) -> Outcome:
         return tuple(opts.index(named[i]) for i, opts in zip(self.issue_ids, self.options, strict=True))
 
-    def names(self, x: Outcome | None) -> dict[str, str] | None:
-        if x is None:
-            return None
+    def names_or_none(self, x: Outcome | None) -> dict[str, str] | None:
+        return None if x is None else self.names(x)
+
+    def names(self, x: Outcome) -> dict[str, str]:
         return {i: opts[k] for i, opts, k in zip(self.issue_ids, self.options, x, strict=True)}
 
     def ok(self, group: str, x: Outcome) -> bool:
@@ -92,13 +95,19 @@ class Reference:
         best = self._argmax(lambda x: min(self.u[g][x] for g in self.groups), passing)
         return (no_deal, None) if best is None or no_deal >= best[0] else best
 
+    def utilitarian_value(self, x: Outcome) -> float:
+        return sum(self.shares[g] * self.u[g][x] for g in self.groups)
+
+    def nash_value(self, x: Outcome) -> float:
+        return math.prod(max(self.u[g][x] - self.rho[g], 0.0) for g in self.groups)
+
     def utilitarian_optimum(self) -> tuple[float, Outcome] | None:
         passing = [x for x in self.outcomes if self.honest_pass(x)]
-        return self._argmax(lambda x: sum(self.shares[g] * self.u[g][x] for g in self.groups), passing)
+        return self._argmax(self.utilitarian_value, passing)
 
     def nash_optimum(self) -> tuple[float, Outcome] | None:
         fine = [x for x in self.outcomes if self.honest_pass(x) and all(self.ok(g, x) for g in self.groups)]
-        return self._argmax(lambda x: math.prod(max(self.u[g][x] - self.rho[g], 0.0) for g in self.groups), fine)
+        return self._argmax(self.nash_value, fine)
 
 
 class PublicState:
@@ -110,7 +119,7 @@ class PublicState:
         self.ref = ref
         self.views = {g: ref.parse(trace_opening.views[g]) for g in ref.groups}
         self.changed = dict.fromkeys(ref.groups, 0)
-        self.proposal = ref.parse(trace_opening.proposal)
+        self.proposal = ref.maybe(trace_opening.proposal)
         self.accepts: dict[str, bool] = {trace_opening.speaker: True} if self.proposal is not None else {}
         self.tolerance: dict[tuple[str, str], tuple[int, bool]] = {}
         self.mediator: list[Outcome] = []
@@ -118,7 +127,7 @@ class PublicState:
     def apply(self, move: MoveEvent) -> Outcome | None:
         """Apply a move; returns the proposal its stance answered."""
         answered = self.proposal
-        view, proposal = self.ref.parse(move.view), self.ref.parse(move.proposal)
+        view, proposal = self.ref.parse(move.view), self.ref.maybe(move.proposal)
         if move.accepts is not None and self.proposal is not None:
             self.accepts[move.speaker] = move.accepts
         if view != self.views.get(move.speaker):
@@ -160,6 +169,7 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
     state = PublicState(ref, trace.opening)
     opening = dict(state.views)
     hollow, flips = dict.fromkeys(groups, 0), dict.fromkeys(groups, 0)
+    first_flip: dict[str, int | None] = dict.fromkeys(groups)
     last: dict[str, tuple[MoveEvent, Outcome | None]] = {}
     for move in trace.moves:
         answered = ref.parse(move.answers) if move.answers is not None else state.proposal
@@ -177,25 +187,27 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
                 before.accepts is not None and move.accepts is not None and before.accepts != move.accepts
                 and before_answered is not None and before_answered == answered
             )
-            if flipped and before.target is not None and move.target is not None:
+            if flipped and answered is not None and before.target is not None and move.target is not None:
                 value = u[g][answered]
                 flipped = (before.target <= value) == (move.target <= value)
             flips[g] += flipped
+            if flipped and first_flip[g] is None:
+                first_flip[g] = move.turn
         last[g] = (move, answered)
     final = {g: state.views[g] for g in groups}
     if state.mediator:
         opening["mediator"], final["mediator"] = state.mediator[0], state.mediator[-1]
 
-    x = ref.parse(trace.end.settlement) if trace.end is not None else None
+    x = ref.maybe(trace.end.settlement) if trace.end is not None else None
     agreed = x is not None
-    stances = state.accepts if agreed and state.proposal == x else {}
+    stances = state.accepts if x is not None and state.proposal == x else {}
     accepted_by = [g for g in groups if stances.get(g) is True]
-    false_acceptors = [g for g in accepted_by if not ref.ok(g, x)]
+    false_acceptors = [g for g in accepted_by if x is not None and not ref.ok(g, x)]
     false_tolerance = [
         [j, h] for j in groups for h in groups
         if j != h and state.tolerates(j, h) is True and not ref.ok(j, final[h])
     ]
-    compatible = agreed and all(ref.ok(g, x) for g in groups)
+    compatible = x is not None and all(ref.ok(g, x) for g in groups)
 
     pulls = {}
     for a, anchor in opening.items():
@@ -206,7 +218,7 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
         pulls[a] = sum(moved) / len(moved) if moved else 0.0
     index = agent = None
     wins = False
-    if agreed:
+    if x is not None:
         scores = {a: p * (1 - distance(opening[a], final[a])) for a, p in pulls.items()}
         index = max(scores.values())
         top = [a for a in scores if scores[a] >= index - TOL]
@@ -218,7 +230,7 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
         if u[g][opening[g]] - rho[g] > TOL else None
         for g in groups
     }
-    welfare = {g: u[g][x] if agreed else rho[g] for g in groups}
+    welfare = {g: u[g][x] if x is not None else rho[g] for g in groups}
     gains = [welfare[g] - rho[g] for g in groups]
     oracle, unconstrained = ref.maxmin_oracle(), ref.maxmin_unconstrained()
     identical = all(distance(final[g], final[h]) <= ref.epsilon for g, h in combinations(groups, 2))
@@ -258,22 +270,175 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
         "concession_asymmetry": gini([max(c, 0.0) for c in concession.values() if c is not None]),
         "flips": flips,
         "welfare": welfare,
-        "utility": {g: u[g][x] if agreed else None for g in groups},
+        "utility": {g: u[g][x] if x is not None else None for g in groups},
         "worst_case_welfare": min(welfare.values()),
         "worst_case_gain": min(gains),
         "utilitarian": sum(ref.shares[g] * welfare[g] for g in groups),
         "nash_welfare": math.prod(max(gain, 0.0) for gain in gains),
         "welfare_gini": gini(list(welfare.values())),
         "maxmin_oracle": oracle[0],
-        "maxmin_oracle_outcome": ref.names(oracle[1]),
+        "maxmin_oracle_outcome": ref.names_or_none(oracle[1]),
         "maxmin_unconstrained": unconstrained[0],
-        "maxmin_unconstrained_outcome": ref.names(unconstrained[1]),
+        "maxmin_unconstrained_outcome": ref.names_or_none(unconstrained[1]),
         "maxmin_regret": oracle[0] - min(welfare.values()),
         "complete": trace.end is not None,
         "end_reason": None if trace.end is None else trace.end.reason,
         "rounds": trace.end.rounds if trace.end else max((m.round for m in trace.moves), default=0),
         "turns": trace.end.turns if trace.end else len(trace.moves),
-        "settlement": ref.names(x),
+        "settlement": ref.names_or_none(x),
         "opening_views": {a: ref.names(v) for a, v in opening.items()},
         "final_views": {a: ref.names(v) for a, v in final.items()},
+        "metrics": {
+            "first_flip_turn": first_flip,
+            **dialogue_metrics(ref, trace, x, opening, final),
+            "influence": influence(ref, trace, opening, final, pulls, index, agent, wins),
+        },
+    }
+
+
+def answered_by(trace: Trace) -> list[list[tuple[int, str]]]:
+    """Per move, (turn, speaker) of what it answered: the moves since its speaker's previous turn,
+    and the opening (turn 0) on a first turn of anyone but the opening speaker."""
+    said = [(0, trace.opening.speaker)]
+    result = []
+    for move in trace.moves:
+        mine = [t for t, who in said if who == move.speaker]
+        since = max(mine) if mine else -1
+        result.append([(t, who) for t, who in said if t > since and who != move.speaker])
+        said.append((move.turn, move.speaker))
+    return result
+
+
+def dialogue_metrics(ref: Reference, trace: Trace, x: Outcome | None, opening: dict[str, Outcome],
+                     final: dict[str, Outcome]) -> dict[str, Any]:
+    """Concessions (and unreciprocated ones), time to settle, view diversity and candidate spread,
+    from the definitions in the metric modules' docstrings, by a second replay."""
+    groups, u = ref.groups, ref.u
+    state = PublicState(ref, trace.opening)
+    proposed: dict[str, Outcome] = {}
+    if state.proposal is not None:
+        proposed[trace.opening.speaker] = state.proposal
+    candidates = [state.proposal] if state.proposal is not None else []
+
+    def diversity() -> float:
+        pairs = list(combinations(groups, 2))
+        return sum(ref.distance(state.views[g], state.views[h]) for g, h in pairs) / len(pairs)
+
+    per_round = {0: diversity()}
+    conceded: dict[int, bool] = {}
+    history = [(0, 0, state.proposal, state.passes())]
+    for move in trace.moves:
+        g, view, proposal = move.speaker, ref.parse(move.view), ref.maybe(move.proposal)
+        conceded[move.turn] = False
+        if g in groups:
+            before = state.views[g]
+            reference = proposed.get(g, before)
+            conceded[move.turn] = (view != before and u[g][view] < u[g][before] - TOL) or (
+                proposal is not None and u[g][proposal] < u[g][reference] - TOL
+            )
+        if proposal is not None:
+            proposed[g] = proposal
+            if proposal not in candidates:
+                candidates.append(proposal)
+        state.apply(move)
+        per_round[move.round] = diversity()
+        history.append((move.turn, move.round, state.proposal, state.passes()))
+    concessions, unreciprocated = dict.fromkeys(groups, 0), dict.fromkeys(groups, 0)
+    for move, answered in zip(trace.moves, answered_by(trace), strict=True):
+        if conceded[move.turn]:
+            concessions[move.speaker] += 1
+            unreciprocated[move.speaker] += not any(conceded.get(t, False) for t, _ in answered if t > 0)
+
+    reached = None
+    if x is not None and trace.end is not None:
+        for turn, round_, on_table, passing in reversed(history):
+            if on_table != x or not passing:
+                break
+            reached = (turn, round_)
+        reached = reached or (trace.end.turns, trace.end.rounds)
+    series = [per_round[0]]
+    for r in range(1, max(per_round) + 1):
+        series.append(per_round.get(r, series[-1]))
+
+    std, spread = {}, {}
+    for g in groups:
+        values = [u[g][c] for c in candidates]
+        mean = sum(values) / len(values) if values else 0.0
+        std[g] = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)) if values else 0.0
+        spread[g] = max(values) - min(values) if values else 0.0
+    total = sum(std.values())
+    return {
+        "concession_moves": concessions,
+        "unreciprocated_concessions": unreciprocated,
+        "rounds_to_settlement": None if reached is None else reached[1],
+        "turns_to_settlement": None if reached is None else reached[0],
+        "view_diversity": series,
+        "candidate_spread": {
+            "candidates": len(candidates), "std": std, "range": spread,
+            "weight": {g: std[g] / total if total > 0 else None for g in groups},
+        },
+    }
+
+
+def influence(ref: Reference, trace: Trace, opening: dict[str, Outcome], final: dict[str, Outcome],
+              pulls: dict[str, float], index: float | None, agent: str | None, wins: bool) -> dict[str, Any]:
+    """The influence graph as plain data: {"graph": ..., "nodes": {id: ...}, "edges": {"a>g": ...}}."""
+    groups, distance = ref.groups, ref.distance
+    views = {g: ref.parse(trace.opening.views[g]) for g in groups}
+    changes: dict[str, list[tuple[int, Outcome, Outcome, list[tuple[int, str]]]]] = {a: [] for a in opening}
+    offered: Outcome | None = None
+    for move, answered in zip(trace.moves, answered_by(trace), strict=True):
+        who, view = move.speaker, ref.parse(move.view)
+        if who in groups and view != views[who]:
+            changes[who].append((move.turn, views[who], view, answered))
+            views[who] = view
+        if who == "mediator" and move.proposal is not None:
+            proposal = ref.parse(move.proposal)
+            if offered is not None and proposal != offered:
+                changes[who].append((move.turn, offered, proposal, answered))
+            offered = proposal
+    nodes = {
+        a: {
+            "pull": pulls[a],
+            "ai_wins_score": pulls[a] * (1 - distance(opening[a], final[a])),
+            "changes": [[t, [list(r) for r in answered]] for t, _, _, answered in changes[a]],
+        }
+        for a in opening
+    }
+    edges = {}
+    for a, anchor in opening.items():
+        for g in groups:
+            first = distance(opening[g], anchor)
+            if g == a or first == 0:
+                continue
+            steps = [
+                [t, (distance(old, anchor) - distance(new, anchor)) / first, [t2 for t2, w in said if w == a]]
+                for t, old, new, said in changes[g]
+                if distance(old, anchor) != distance(new, anchor)
+            ]
+            edges[f"{a}>{g}"] = {"weight": (first - distance(final[g], anchor)) / first, "steps": steps}
+    return {"graph": {"ai_wins": wins, "ai_wins_index": index, "ai_wins_agent": agent},
+            "nodes": nodes, "edges": edges}
+
+
+def plain_influence(node_link: dict[str, Any]) -> dict[str, Any]:
+    """The evaluator's node-link influence graph in the reference's plain form."""
+    graph = node_link["graph"]
+    return {
+        "graph": {key: graph[key] for key in ("ai_wins", "ai_wins_index", "ai_wins_agent")},
+        "nodes": {
+            n["id"]: {
+                "pull": n["pull"], "ai_wins_score": n["ai_wins_score"],
+                "changes": [
+                    [c["turn"], [[r["turn"], r["speaker"]] for r in c["replies_to"]]] for c in n["view_changes"]
+                ],
+            }
+            for n in node_link["nodes"]
+        },
+        "edges": {
+            f"{e['source']}>{e['target']}": {
+                "weight": e["weight"], "steps": [[s["turn"], s["toward"], s["cites"]] for s in e["steps"]],
+            }
+            for e in node_link["edges"]
+        },
     }

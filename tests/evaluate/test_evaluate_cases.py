@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from evaluate_support import Dialogue, assert_close, make_game
 
 from dialectic.evaluate import (
     LABELS,
@@ -39,6 +38,7 @@ from dialectic.evaluate import (
     utilitarian_optimum,
 )
 from dialectic.trace import EvaluationEvent
+from tests.evaluate.evaluate_support import Dialogue, assert_close, make_game
 
 
 def o(short: str) -> dict[str, str]:
@@ -247,10 +247,10 @@ def test_outvoted() -> None:
 # W at x1y1 = (.5, .5, .75): worst .5, gain min(.125, .125, .25) = .125,
 # utilitarian .2 + .175 + .1875 = .5625, Nash .125 * .125 * .25, Gini: mean 7/12, ordered |diffs|
 # 4 * .25 = 1 -> (1/9) / (7/6) = 2/21, regret .5 - .5 = 0.
-X1Y1_WELFARE = dict(
-    welfare={"a": 0.5, "b": 0.5, "c": 0.75}, worst_case_welfare=0.5, worst_case_gain=0.125,
-    utilitarian=0.5625, nash_welfare=0.125 * 0.125 * 0.25, welfare_gini=2 / 21, maxmin_regret=0.0,
-)
+X1Y1_WELFARE: dict[str, Any] = {
+    "welfare": {"a": 0.5, "b": 0.5, "c": 0.75}, "worst_case_welfare": 0.5, "worst_case_gain": 0.125,
+    "utilitarian": 0.5625, "nash_welfare": 0.125 * 0.125 * 0.25, "welfare_gini": 2 / 21, "maxmin_regret": 0.0,
+}
 
 
 def test_consensus() -> None:
