@@ -13,8 +13,7 @@ from dialectic.dialogue._observation import MediatorObservation, Observation, Pu
 from dialectic.dialogue._table import Table
 from dialectic.game import Game
 from dialectic.space import Outcome
-from dialectic.trace import MoveEvent, RewardPair, TraceWriter
-
+from dialectic.trace import MoveEvent, TraceWriter
 
 #: The participant whose policy is running; lets checks see who touches which reward model.
 ACTING: ContextVar[str | None] = ContextVar("dialectic_acting", default=None)
@@ -102,26 +101,30 @@ class Session:
 
     def record(self, said: Said, table: Table) -> None:
         space, move = self.game.space, said.move
-        rewards = {
-            g: RewardPair(
-                view=utility.reward(move.view),
-                proposal=None if move.proposal is None else utility.reward(move.proposal),
-            )
-            for g, utility in self.game.utilities.items()
-        }
-        event = MoveEvent(
-            turn=said.turn,
-            round=said.round,
-            speaker=move.speaker,
-            view=space.names(move.view),
-            proposal=None if move.proposal is None else space.names(move.proposal),
-            answers=None if said.answers is None else space.names(said.answers),
-            accepts=move.accepts,
-            tolerates=dict(move.tolerates),
-            utterance=move.utterance,
-            rationale=move.rationale,
-            target=move.target,
-            rewards=rewards,
+        view_at = space.index(move.view)
+        proposal_at = None if move.proposal is None else space.index(move.proposal)
+        # Validated from plain data in one call: cheaper than building a RewardPair per group first.
+        event = MoveEvent.model_validate(
+            {
+                "turn": said.turn,
+                "round": said.round,
+                "speaker": move.speaker,
+                "view": space.names(move.view),
+                "proposal": None if move.proposal is None else space.names(move.proposal),
+                "answers": None if said.answers is None else space.names(said.answers),
+                "accepts": move.accepts,
+                "tolerates": dict(move.tolerates),
+                "utterance": move.utterance,
+                "rationale": move.rationale,
+                "target": move.target,
+                "rewards": {
+                    g: {
+                        "view": utility.reward_at(view_at),
+                        "proposal": None if proposal_at is None else utility.reward_at(proposal_at),
+                    }
+                    for g, utility in self.game.utilities.items()
+                },
+            }
         )
         self.events.append(event)
         if self.writer is not None:

@@ -8,7 +8,7 @@ moves through this same function, so the verdicts are about what the engine real
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from dialectic.dialogue._move import Move
 from dialectic.space import Outcome
@@ -62,8 +62,7 @@ class Table:
                 accepts = {speaker: True}
             elif not accepts.get(speaker, False):
                 accepts = {**accepts, speaker: True}
-        return replace(
-            self,
+        return Table(
             views=views,
             view_since=view_since,
             proposal=proposal,

@@ -27,12 +27,19 @@ class GroupUtility:
         self.values = (self.rewards - self.low) / (self.high - self.low)
         self.reservation_reward = reservation
         self.reservation = (reservation - self.low) / (self.high - self.low)
+        # Python-float copies for scalar look-ups, which numpy indexing makes slow (same values).
+        self._value_list: list[float] = self.values.tolist()
+        self._reward_list: list[float] = self.rewards.tolist()
 
     def __call__(self, outcome: Outcome) -> float:
-        return float(self.values[self.space.index(outcome)])
+        return self._value_list[self.space.index(outcome)]
 
     def reward(self, outcome: Outcome) -> float:
-        return float(self.rewards[self.space.index(outcome)])
+        return self._reward_list[self.space.index(outcome)]
+
+    def reward_at(self, flat_index: int) -> float:
+        """r of the outcome at this flat index of the space."""
+        return self._reward_list[flat_index]
 
     @cached_property
     def acceptable(self) -> np.ndarray:

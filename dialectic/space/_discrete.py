@@ -19,6 +19,9 @@ Outcome = tuple[int, ...]
 #: Largest space enumerated as a dense array (outcomes x issues); larger ones need the solvers.
 ENUMERATION_LIMIT = 5_000_000
 
+#: How many outcomes' flat indices `DiscreteSpace.index` remembers (a run looks up the same few often).
+INDEX_MEMO_LIMIT = 100_000
+
 
 class DiscreteSpace:
     def __init__(self, spec: DiscreteSpaceSpec):
@@ -32,7 +35,9 @@ class DiscreteSpace:
             strides[i] = strides[i + 1] * self.radix[i + 1]
         self.strides = strides
         self._strides_list = [int(s) for s in strides]
+        self._radix_list = [len(o) for o in self.options]
         self._option_index = [{name: k for k, name in enumerate(opts)} for opts in self.options]
+        self._index_memo: dict[Outcome, int] = {}
 
     @property
     def n_issues(self) -> int:
@@ -47,13 +52,25 @@ class DiscreteSpace:
         return ((flat[:, None] // self.strides[None, :]) % self.radix[None, :]).astype(np.int16)
 
     def index(self, outcome: Outcome) -> int:
+        """Flat index of an outcome; memoised, since a dialogue looks up the same outcomes every turn."""
+        try:
+            return self._index_memo[outcome]
+        except KeyError:
+            flat = self._flat_index(outcome)
+            if len(self._index_memo) < INDEX_MEMO_LIMIT:
+                self._index_memo[outcome] = flat
+            return flat
+        except TypeError:  # an unhashable sequence (a list): compute, do not memoise
+            return self._flat_index(outcome)
+
+    def _flat_index(self, outcome: Sequence[int]) -> int:
         return sum(o * s for o, s in zip(outcome, self._strides_list, strict=True))
 
     def index_many(self, outcomes: np.ndarray) -> np.ndarray:
         return np.asarray(outcomes, dtype=np.int64) @ self.strides
 
     def at(self, flat_index: int) -> Outcome:
-        return tuple(int(v) for v in self.outcomes[flat_index])
+        return tuple(self.outcomes[flat_index].tolist())
 
     def parse(self, named: Mapping[str, str]) -> Outcome:
         """Outcome from {issue id: option id}; raises KeyError/ValueError naming the bad part."""
@@ -81,16 +98,24 @@ class DiscreteSpace:
 
     def is_valid(self, outcome: Sequence[int]) -> bool:
         return len(outcome) == self.n_issues and all(
-            isinstance(k, int) and 0 <= k < r for k, r in zip(outcome, self.radix, strict=False)
+            isinstance(k, int) and 0 <= k < r for k, r in zip(outcome, self._radix_list, strict=False)
         )
 
     def distance(self, a: Outcome, b: Outcome) -> float:
         """Share of issues on which the two outcomes differ (D in [0, 1])."""
         return sum(x != y for x, y in zip(a, b, strict=True)) / self.n_issues
 
-    def distances_to(self, outcome: Outcome) -> np.ndarray:
-        """D from `outcome` to every outcome, in flat-index order."""
-        return (self.outcomes != np.asarray(outcome, dtype=np.int16)).mean(axis=1)
+    def distances_to(self, outcome: Outcome, among: np.ndarray | None = None) -> np.ndarray:
+        """D from `outcome` to every outcome in flat-index order, or to the outcomes at the flat
+        indices `among` (in that order)."""
+        differ = (self._columns != np.asarray(outcome, dtype=np.int16)[:, None]).sum(axis=0)
+        distance = differ / self.n_issues
+        return distance if among is None else distance[among]
+
+    @cached_property
+    def _columns(self) -> np.ndarray:
+        """`outcomes` issue by issue (issues, N), contiguous: comparisons run along the long axis."""
+        return np.ascontiguousarray(self.outcomes.T)
 
     def diff(self, a: Outcome, b: Outcome) -> list[int]:
         """Indices of the issues where a and b differ."""

@@ -43,14 +43,12 @@ class TimeDependent:
         candidates = np.flatnonzero(values >= target - 1e-12)
         table = obs.table.proposal
         if table is not None and len(candidates) > 1:
-            distance = -self.space.distances_to(table)
-            candidates = top(distance, candidates)
+            distance = self.space.distances_to(table, among=candidates)
+            candidates = candidates[distance <= distance.min() + 1e-12]
         if len(candidates) > 1:
             self.ledger.update(obs.record)
-            support = np.zeros(len(values))
-            for k in candidates:
-                support[k] = self.ledger.yes_count(self.space.at(int(k)), self.me)
-            candidates = top(support, candidates)
+            support = np.array([self.ledger.yes_count(self.space.at(k), self.me) for k in candidates.tolist()])
+            candidates = candidates[support == support.max()]
         if len(candidates) > 1:
             candidates = top(values, candidates)
         return choose(obs.rng, candidates)
