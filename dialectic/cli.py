@@ -115,6 +115,27 @@ def import_llm_deliberation(
     console.print(f"wrote {output}: {len(scenario.groups)} groups, {scenario.space.size()} outcomes", highlight=False)
 
 
+@importer.command("polis")
+def import_polis_command(
+    directory: Annotated[Path, typer.Argument(help="Polis export folder (comments.csv, participants-votes.csv).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Scenario file to write.")],
+    name: Annotated[str | None, typer.Option(help="Scenario name (default: from the folder).")] = None,
+    statements: Annotated[int, typer.Option(help="Size of the statement pool (most-voted first).")] = 24,
+    min_seen: Annotated[int, typer.Option(help="Votes a comment needs in every group to enter the pool.")] = 5,
+    reservation_quantile: Annotated[float, typer.Option(help="Each group's reservation: this quantile of its scores.")] = 0.5,
+) -> None:
+    """Import a Polis conversation (compdemocracy/openData, CC BY 4.0) as a statement-pool scenario."""
+    from dialectic.scenario.importers import import_polis, polis_yaml
+
+    try:
+        scenario = import_polis(directory, name=name, statements=statements, min_seen=min_seen,
+                                reservation_quantile=reservation_quantile)
+    except ScenarioError as error:
+        raise _fail(error) from None
+    output.write_text(polis_yaml(scenario), encoding="utf-8")
+    console.print(f"wrote {output}: {len(scenario.groups)} groups, {scenario.space.size()} statements", highlight=False)
+
+
 def main() -> Any:
     return app()
 

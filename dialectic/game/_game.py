@@ -9,8 +9,8 @@ import numpy as np
 
 from dialectic.game._rule import AgreementRule
 from dialectic.rewards import GroupUtility, build_reward
-from dialectic.scenario import Scenario
-from dialectic.space import DiscreteSpace, Outcome
+from dialectic.scenario import Scenario, StatementPoolSpec
+from dialectic.space import DiscreteSpace, Outcome, StatementSpace
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,17 @@ class Opening:
 class Game:
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
-        self.space = DiscreteSpace(scenario.space)
+        self.space = (
+            StatementSpace(scenario.space) if isinstance(scenario.space, StatementPoolSpec) else DiscreteSpace(scenario.space)
+        )
         self.group_ids = scenario.group_ids
         self.shares = {g.id: g.share for g in scenario.groups}
         self.utilities: dict[str, GroupUtility] = {
             g.id: GroupUtility(g.id, build_reward(g.reward, self.space), self.space, g.reservation)
             for g in scenario.groups
         }
+        if isinstance(self.space, StatementSpace):
+            self.space.set_profiles(np.stack([self.utilities[g].values for g in self.group_ids]))
         self.rule = AgreementRule(
             scenario.agreement,
             self.group_ids,
@@ -36,7 +40,7 @@ class Game:
             [g.id for g in scenario.groups if g.veto],
         )
         if scenario.opening is not None:
-            self.opening = Opening(scenario.opening.speaker, self.space.parse(scenario.opening.proposal))
+            self.opening = Opening(scenario.opening.speaker, self.space.parse(scenario.opening.named()))
         else:
             first = self.group_ids[0]
             self.opening = Opening(first, self.utilities[first].best())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dialectic.rewards._protocol import reward
-from dialectic.scenario import AdditiveReward, TableReward
+from dialectic.scenario import AdditiveReward, StatementScores, TableReward
 from dialectic.space import DiscreteSpace
 
 
@@ -45,3 +45,9 @@ def table(spec: TableReward, space: DiscreteSpace) -> TableRewardModel:
     for entry in spec.entries:
         dense[space.index(space.parse(entry.outcome))] = entry.reward
     return TableRewardModel(space, dense)
+
+
+@reward("statements")
+def statements(spec: StatementScores, space: DiscreteSpace) -> AdditiveRewardModel:
+    """A statement pool is one issue whose options are the statements: scores are its points."""
+    return AdditiveRewardModel([np.asarray([spec.scores[s] for s in space.options[0]], dtype=np.float64)])

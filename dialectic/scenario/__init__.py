@@ -2,6 +2,7 @@
 
 from dialectic.scenario._load import FieldError, ScenarioError, load_scenario, read_yaml, scenario_hash
 from dialectic.scenario._schema import (
+    STATEMENT_ISSUE,
     AdditiveReward,
     Agreement,
     DiscreteSpaceSpec,
@@ -9,11 +10,16 @@ from dialectic.scenario._schema import (
     Issue,
     Opening,
     Scenario,
+    SpaceSpec,
+    Statement,
+    StatementPoolSpec,
+    StatementScores,
     TableEntry,
     TableReward,
 )
 
 __all__ = [
+    "STATEMENT_ISSUE",
     "AdditiveReward",
     "Agreement",
     "DiscreteSpaceSpec",
@@ -23,6 +29,10 @@ __all__ = [
     "Opening",
     "Scenario",
     "ScenarioError",
+    "SpaceSpec",
+    "Statement",
+    "StatementPoolSpec",
+    "StatementScores",
     "TableEntry",
     "TableReward",
     "load_scenario",

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
@@ -67,6 +67,47 @@ class DiscreteSpaceSpec(Strict):
         return math.prod(len(issue.options) for issue in self.issues)
 
 
+#: A statement pool is a space of one issue whose options are the statements.
+STATEMENT_ISSUE = "statement"
+
+
+class Statement(Strict):
+    id: Identifier
+    text: str = Field(min_length=1)
+
+
+class StatementPoolSpec(Strict):
+    """Positions are statements from a reference list; D is the reward-profile distance."""
+
+    kind: Literal["statements"]
+    statements: list[Statement] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _distinct_statements(self) -> StatementPoolSpec:
+        ids = [s.id for s in self.statements]
+        if len(set(ids)) != len(ids):
+            raise _fail("space.statements", "distinct statement ids", ids)
+        return self
+
+    @property
+    def issues(self) -> list[Issue]:
+        return [Issue(id=STATEMENT_ISSUE, name="Statement", options=[s.id for s in self.statements])]
+
+    def size(self) -> int:
+        return len(self.statements)
+
+
+def _space_kind(value: Any) -> str:
+    kind = value.get("kind", "discrete") if isinstance(value, dict) else getattr(value, "kind", "discrete")
+    return str(kind)
+
+
+SpaceSpec = Annotated[
+    Annotated[DiscreteSpaceSpec, Tag("discrete")] | Annotated[StatementPoolSpec, Tag("statements")],
+    Discriminator(_space_kind),
+]
+
+
 class AdditiveReward(Strict):
     """Points per option, summed over issues (the LLM-Deliberation scoring)."""
 
@@ -87,7 +128,14 @@ class TableReward(Strict):
     default: float | None = None
 
 
-RewardSpec = Annotated[AdditiveReward | TableReward, Field(discriminator="kind")]
+class StatementScores(Strict):
+    """A reward per statement of a statement pool (e.g. a group's agreement rate in a Polis vote)."""
+
+    kind: Literal["statements"]
+    scores: dict[str, float]
+
+
+RewardSpec = Annotated[AdditiveReward | TableReward | StatementScores, Field(discriminator="kind")]
 
 
 class Group(Strict):
@@ -125,14 +173,18 @@ class Agreement(Strict):
 
 class Opening(Strict):
     speaker: Identifier
-    proposal: dict[str, str]
+    proposal: dict[str, str] | str
+
+    def named(self) -> dict[str, str]:
+        """The proposal as {issue: option}; a statement pool's proposal may be written as a bare id."""
+        return {STATEMENT_ISSUE: self.proposal} if isinstance(self.proposal, str) else self.proposal
 
 
 class Scenario(Strict):
     name: Identifier
     description: str = ""
     source: str = ""
-    space: DiscreteSpaceSpec
+    space: SpaceSpec
     groups: list[Group] = Field(min_length=2)
     agreement: Agreement = Agreement()
     rounds: int = Field(default=24, ge=1, le=10_000)
@@ -168,7 +220,7 @@ class Scenario(Strict):
         raise KeyError(group_id)
 
 
-def check_outcome(space: DiscreteSpaceSpec, outcome: dict[str, str], where: str) -> None:
+def check_outcome(space: DiscreteSpaceSpec | StatementPoolSpec, outcome: dict[str, str], where: str) -> None:
     """Raise a located error unless `outcome` names exactly one known option for every issue."""
     issues = {issue.id: issue for issue in space.issues}
     missing = [i for i in issues if i not in outcome]
@@ -220,6 +272,16 @@ def _reward_range(scenario: Scenario, index: int) -> tuple[float, float]:
                     f"{len(points)} numbers",
                 )
         return sum(min(p) for p in reward.points.values()), sum(max(p) for p in reward.points.values())
+    if isinstance(reward, StatementScores):
+        if not isinstance(space, StatementPoolSpec):
+            raise _fail(f"{where}.kind", "'statements' rewards only in a statement-pool space", "a discrete space")
+        ids = [s.id for s in space.statements]
+        missing = [i for i in ids if i not in reward.scores]
+        unknown = [i for i in reward.scores if i not in ids]
+        if missing or unknown:
+            raise _fail(f"{where}.scores", "a score for each statement of the pool",
+                        f"missing {missing}, unknown {unknown}")
+        return min(reward.scores.values()), max(reward.scores.values())
     seen: set[tuple[str, ...]] = set()
     for k, entry in enumerate(reward.entries):
         check_outcome(space, entry.outcome, f"{where}.entries[{k}].outcome")
@@ -259,7 +321,7 @@ def _check_opening(scenario: Scenario) -> None:
         raise _fail(
             "opening.speaker", f"a group id ({', '.join(scenario.group_ids)})", repr(scenario.opening.speaker)
         )
-    check_outcome(scenario.space, scenario.opening.proposal, "opening.proposal")
+    check_outcome(scenario.space, scenario.opening.named(), "opening.proposal")
 
 
 def _check_agreement(scenario: Scenario) -> None:

@@ -1,5 +1,6 @@
 """Outcome spaces: what can be agreed, and how far apart two positions are."""
 
 from dialectic.space._discrete import ENUMERATION_LIMIT, DiscreteSpace, Outcome
+from dialectic.space._statements import StatementSpace
 
-__all__ = ["ENUMERATION_LIMIT", "DiscreteSpace", "Outcome"]
+__all__ = ["ENUMERATION_LIMIT", "DiscreteSpace", "Outcome", "StatementSpace"]

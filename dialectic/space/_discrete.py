@@ -12,7 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-from dialectic.scenario import DiscreteSpaceSpec
+from dialectic.scenario import DiscreteSpaceSpec, StatementPoolSpec
 
 Outcome = tuple[int, ...]
 
@@ -24,7 +24,7 @@ INDEX_MEMO_LIMIT = 100_000
 
 
 class DiscreteSpace:
-    def __init__(self, spec: DiscreteSpaceSpec):
+    def __init__(self, spec: DiscreteSpaceSpec | StatementPoolSpec):
         self.spec = spec
         self.issue_ids: list[str] = [issue.id for issue in spec.issues]
         self.options: list[list[str]] = [list(issue.options) for issue in spec.issues]
