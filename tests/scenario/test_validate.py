@@ -95,3 +95,22 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "dialectic", "validate", str(path)], capture_output=True, text=True)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "groups" in done.stderr
+
+
+POOL = yaml.safe_load((SCENARIOS / "polis-brexit-consensus.yaml").read_text())
+
+
+def test_statement_pool_errors_are_located(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(POOL))
+    data["groups"][0]["reward"]["scores"].pop("c0")
+    data["opening"]["proposal"] = "c999"
+    result = runner.invoke(app, ["validate", str(_write(tmp_path, data))])
+    assert result.exit_code == 2
+    assert "groups[0].reward.scores" in result.output and "missing ['c0']" in result.output
+    assert "opening.proposal.statement" in result.output and "'c999'" in result.output
+
+
+def test_statement_scores_in_a_discrete_space_are_refused(tmp_path: Path) -> None:
+    data = _mutated(lambda d: d["groups"][0].__setitem__("reward", {"kind": "statements", "scores": {"x": 1}}))
+    result = runner.invoke(app, ["validate", str(_write(tmp_path, data))])
+    assert result.exit_code == 2 and "statement-pool space" in result.output
