@@ -1,0 +1,147 @@
+"""Shared async HTTP plumbing for the vLLM clients: one httpx client per event loop, a concurrency limit,
+retries with exponential backoff on transient errors, and a record of every retry.
+
+Transient: the connection is refused or dropped, a timeout, HTTP 5xx, 429 and 408. Anything else (a 4xx such
+as an unknown model) fails at once with the server's message. When retries run out on a connection error the
+error says the server is down, with its URL, so a run never hangs on a dead server: every request is bounded by
+``timeout`` and the whole call by about ``retries * (timeout + max_backoff)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class BackendError(RuntimeError):
+    """A request to a serving backend failed for good (the message says why and where)."""
+
+
+class ServerDown(BackendError):
+    """The server could not be reached (connection refused or dropped, timeouts) after every retry."""
+
+
+class BadResponse(BackendError):
+    """The server answered, but not with what was asked (a 4xx, or a body of the wrong shape)."""
+
+
+@dataclass
+class RetryEvent:
+    """One failed attempt that was retried (or was the last one)."""
+
+    url: str
+    attempt: int
+    error: str
+    wait_s: float
+    at: float = field(default_factory=time.time)
+
+
+class AsyncJSONPoster:
+    """POST JSON with a concurrency limit, a timeout and retries; safe to use from several event loops in turn."""
+
+    def __init__(self, *, concurrency: int = 16, timeout: float = 60.0, connect_timeout: float = 5.0,
+                 retries: int = 3, backoff: float = 0.5, max_backoff: float = 8.0,
+                 on_retry: Callable[[RetryEvent], None] | None = None, headers: dict[str, str] | None = None):
+        if concurrency < 1:
+            raise ValueError("concurrency must be >= 1")
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.on_retry = on_retry
+        self.headers = dict(headers or {})
+        self.retry_log: list[RetryEvent] = []
+        self.requests = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: Any = None
+        self._sem: asyncio.Semaphore | None = None
+
+    def _ensure(self) -> tuple[Any, asyncio.Semaphore]:
+        import httpx
+
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop or self._sem is None:
+            # an AsyncClient's connections belong to the loop that opened them: a new loop gets a new client
+            self._loop = loop
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
+                headers=self.headers,
+            )
+            self._sem = asyncio.Semaphore(self.concurrency)
+        return self._client, self._sem
+
+    async def post(self, url: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """POST ``body`` to ``url``; return the decoded JSON answer and the number of attempts it took."""
+        import httpx
+
+        client, sem = self._ensure()
+        last: str = ""
+        down = False
+        for attempt in range(1, self.retries + 2):
+            async with sem:
+                self.requests += 1
+                try:
+                    r = await client.post(url, json=body)
+                except (httpx.TransportError, httpx.TimeoutException) as e:  # refused, reset, timeouts
+                    last, down = f"{type(e).__name__}: {e}".rstrip(": "), True
+                else:
+                    if r.status_code == 200:
+                        try:
+                            return r.json(), attempt
+                        except ValueError as e:
+                            raise BadResponse(f"{url}: HTTP 200 but not JSON: {r.text[:300]!r}") from e
+                    message = _error_message(r)
+                    if r.status_code not in TRANSIENT_STATUS:
+                        raise BadResponse(f"{url}: HTTP {r.status_code}: {message}")
+                    last, down = f"HTTP {r.status_code}: {message}", False
+            if attempt > self.retries:
+                break
+            wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            event = RetryEvent(url=url, attempt=attempt, error=last, wait_s=wait)
+            self.retry_log.append(event)
+            if self.on_retry is not None:
+                self.on_retry(event)
+            await asyncio.sleep(wait)
+        if down:
+            raise ServerDown(f"server at {url} is down or not answering after {self.retries + 1} attempts "
+                             f"(timeout {self.timeout:g} s each): {last}")
+        raise BackendError(f"{url}: failed after {self.retries + 1} attempts: {last}")
+
+    async def get(self, url: str) -> dict[str, Any]:
+        import httpx
+
+        client, _ = self._ensure()
+        try:
+            r = await client.get(url)
+        except (httpx.TransportError, httpx.TimeoutException) as e:
+            raise ServerDown(f"server at {url} is down: {type(e).__name__}: {e}") from e
+        if r.status_code != 200:
+            raise BadResponse(f"{url}: HTTP {r.status_code}: {_error_message(r)}")
+        return r.json()  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+        self._client = None
+        self._loop = None
+        self._sem = None
+
+
+def _error_message(r: Any) -> str:
+    try:
+        j = r.json()
+        err = j.get("error", j) if isinstance(j, dict) else j
+        if isinstance(err, dict):
+            return str(err.get("message") or err.get("detail") or err)
+        return str(err)
+    except ValueError:
+        return r.text[:300]
