@@ -67,3 +67,8 @@ def _peeker(params: Params, me: str, utility: GroupUtility, public: PublicGame) 
 def test_a_policy_reading_another_groups_reward_model_fails() -> None:
     with pytest.raises(ConformanceError, match="touched other groups"):
         check_strategy("linear", SCENARIOS / "harbour-sport-park.yaml", seeds=(0,), agents={"union": "test-peeker"})
+
+
+@pytest.mark.parametrize("card", CARDS)
+def test_every_card_conforms_on_a_statement_pool(card: str) -> None:
+    check_strategy(card, SCENARIOS / "polis-15-per-hour-seattle.yaml", seeds=(0,))
