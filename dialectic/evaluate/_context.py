@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from dialectic.dialogue import MEDIATOR, Move, Table
 from dialectic.evaluate import _agreement as agreement
 from dialectic.evaluate import _persuasion as persuasion
-from dialectic.evaluate._oracles import OracleResult, maxmin_oracle, maxmin_unconstrained
 from dialectic.evaluate._replay import Replay, replay
 from dialectic.evaluate._welfare import Welfare, welfare
 from dialectic.game import Game
@@ -24,6 +24,10 @@ NamedOutcome = dict[str, str]
 
 #: The opening (the opening speaker's proposal) is addressed as turn 0.
 OPENING_TURN = 0
+
+
+if TYPE_CHECKING:
+    from dialectic.oracles import OracleResult
 
 
 @dataclass(frozen=True)
@@ -180,8 +184,12 @@ class Context:
 
     @cached_property
     def oracle(self) -> OracleResult:
-        return maxmin_oracle(self.game)
+        from dialectic import oracles
+
+        return oracles.maxmin_oracle(self.game, method="enumeration")
 
     @cached_property
     def unconstrained(self) -> OracleResult:
-        return maxmin_unconstrained(self.game)
+        from dialectic import oracles
+
+        return oracles.maxmin_unconstrained(self.game, method="enumeration")

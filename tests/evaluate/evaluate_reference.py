@@ -292,6 +292,8 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
             "first_flip_turn": first_flip,
             **dialogue_metrics(ref, trace, x, opening, final),
             "influence": influence(ref, trace, opening, final, pulls, index, agent, wins),
+            # brute force is exact by construction: the evaluator must say so
+            "maxmin_oracle_status": {"status": "exact", "method": "enumeration", "gap": 0.0},
         },
     }
 

@@ -32,3 +32,8 @@ def maxmin_unconstrained_outcome(ctx: Context) -> NamedOutcome | None:
 @metric("maxmin_regret", "maxmin_oracle - worst_case_welfare (negative only after a dishonest settlement).")
 def maxmin_regret(ctx: Context) -> float:
     return ctx.oracle.value - ctx.welfare.worst_case
+
+
+@metric("maxmin_oracle_status", "'exact' or 'bound' (a time budget ran out), with the method that certified it.")
+def maxmin_oracle_status(ctx: Context) -> dict[str, object]:
+    return {"status": ctx.oracle.status, "method": ctx.oracle.method, "gap": ctx.oracle.gap}
