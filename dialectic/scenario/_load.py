@@ -89,10 +89,15 @@ def load_scenario(path: str | Path) -> Scenario:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ScenarioError([FieldError(str(path), "", "a mapping of scenario fields", type(data).__name__)])
+    return validate_scenario(data, str(path))
+
+
+def validate_scenario(data: Any, file: str) -> Scenario:
+    """Validate scenario data; every problem is raised as a located error naming `file`."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(errors_from_validation(str(path), exc)) from None
+        raise ScenarioError(errors_from_validation(file, exc)) from None
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -13,10 +13,8 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import ValidationError
-
 from dialectic.scenario import FieldError, Scenario, ScenarioError
-from dialectic.scenario._load import errors_from_validation
+from dialectic.scenario._load import validate_scenario
 from dialectic.scenario.importers._yaml import dump_scenario
 
 REPOSITORY = "S-Abdelnabi/LLM-Deliberation"
@@ -281,10 +279,7 @@ def import_llm_deliberation(
         "opening": {"speaker": next(p.file for p in parties if p.role == "p1"), "proposal": opening},
         "epsilon": 0.0,
     }
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(errors_from_validation(str(directory), exc)) from None
+    return validate_scenario(data, str(directory))
 
 
 def scenario_yaml(scenario: Scenario) -> str:

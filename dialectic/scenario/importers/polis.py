@@ -17,9 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from pydantic import ValidationError
 
-from dialectic.scenario._load import FieldError, ScenarioError, errors_from_validation
+from dialectic.scenario._load import FieldError, ScenarioError, validate_scenario
 from dialectic.scenario._schema import Scenario
 from dialectic.scenario.importers._yaml import dump_scenario
 
@@ -110,10 +109,7 @@ def import_polis(
         "rounds": 12,
         "opening": {"speaker": f"group-{largest}", "proposal": f"c{favourite}"},
     }
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(errors_from_validation(str(directory), exc)) from None
+    return validate_scenario(data, str(directory))
 
 
 def polis_yaml(scenario: Scenario) -> str:
