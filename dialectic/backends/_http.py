@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -145,3 +145,24 @@ def _error_message(r: Any) -> str:
         return str(err)
     except ValueError:
         return r.text[:300]
+
+
+class ServedClient:
+    """What every client of a vLLM server shares: the poster, the served model names, closing."""
+
+    http: AsyncJSONPoster
+    models_url: str
+
+    async def models(self) -> list[str]:
+        """Served names (for a reward server: the base model and one per adapter)."""
+        answer = await self.http.get(self.models_url)
+        return [m["id"] for m in answer["data"]]
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

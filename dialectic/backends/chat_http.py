@@ -17,9 +17,9 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Self
+from typing import Any
 
-from dialectic.backends._http import AsyncJSONPoster, BadResponse, RetryEvent
+from dialectic.backends._http import AsyncJSONPoster, BadResponse, RetryEvent, ServedClient
 from dialectic.backends.schema import bound_text, token_budget, unbounded_strings, validate
 
 
@@ -74,7 +74,7 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
-class ChatClient:
+class ChatClient(ServedClient):
     """Async structured-output chat client for one served model.
 
     ``charset`` - how text fields are bounded: "ascii" (default; watertight on xgrammar), "unicode", or "none"
@@ -89,6 +89,7 @@ class ChatClient:
                  on_retry: Callable[[RetryEvent], None] | None = None, api_key: str | None = None):
         base = url.rstrip("/")
         self.base_url = base if base.endswith("/v1") else base + "/v1"
+        self.models_url = self.base_url + "/models"
         self.model = model
         self.max_tokens = max_tokens
         self.temperature = temperature
@@ -217,15 +218,3 @@ class ChatClient:
                           http_attempts=n_http)
         return attempt, data
 
-    async def models(self) -> list[str]:
-        answer = await self.http.get(self.base_url + "/models")
-        return [m["id"] for m in answer["data"]]
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

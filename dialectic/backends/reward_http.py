@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any, Self
+from typing import Any
 
-from dialectic.backends._http import AsyncJSONPoster, BadResponse, RetryEvent
+from dialectic.backends._http import AsyncJSONPoster, BadResponse, RetryEvent, ServedClient
 
 
-class HTTPRewardClient:
+class HTTPRewardClient(ServedClient):
     """Async client for one reward server. ``await score("g1", texts)`` returns one float per text.
 
     Texts are sent in batches of ``batch_size`` (one ``/classify`` request each, run concurrently up to
@@ -33,6 +33,7 @@ class HTTPRewardClient:
                  retries: int = 3, backoff: float = 0.5, max_backoff: float = 8.0, label_index: int = 0,
                  on_retry: Callable[[RetryEvent], None] | None = None):
         self.url = url.rstrip("/").removesuffix("/v1")  # /classify hangs off the root, not /v1
+        self.models_url = self.url + "/v1/models"
         self.batch_size = batch_size
         self.label_index = label_index
         self.http = AsyncJSONPoster(concurrency=concurrency, timeout=timeout, retries=retries, backoff=backoff,
@@ -77,20 +78,6 @@ class HTTPRewardClient:
         self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
         self.texts_scored += len(texts)
         return out
-
-    async def models(self) -> list[str]:
-        """Served names: the base model and one per adapter."""
-        answer = await self.http.get(self.url + "/v1/models")
-        return [m["id"] for m in answer["data"]]
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     def score_sync(self, model: str, texts: Sequence[str]) -> list[float]:
         """:meth:`score` from synchronous code (runs its own event loop; not from inside a running loop)."""
