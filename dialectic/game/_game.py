@@ -9,8 +9,8 @@ import numpy as np
 
 from dialectic.game._rule import AgreementRule
 from dialectic.rewards import GroupUtility, build_reward
-from dialectic.scenario import Scenario, StatementPoolSpec
-from dialectic.space import DiscreteSpace, Outcome, StatementSpace
+from dialectic.scenario import Scenario
+from dialectic.space import Outcome, StatementSpace, build_space
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,7 @@ class Opening:
 class Game:
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
-        self.space = (
-            StatementSpace(scenario.space) if isinstance(scenario.space, StatementPoolSpec) else DiscreteSpace(scenario.space)
-        )
+        self.space = build_space(scenario.space)
         self.group_ids = scenario.group_ids
         self.shares = {g.id: g.share for g in scenario.groups}
         self.utilities: dict[str, GroupUtility] = {

@@ -1,7 +1,8 @@
 """Reward models: the protocol, the scenario's own kinds, and normalised group utilities."""
 
-from dialectic.rewards import _tabular  # noqa: F401  (registers the additive and table kinds)
+from dialectic.rewards import _continuous, _tabular  # noqa: F401  (registers the reward kinds)
 from dialectic.rewards._protocol import RewardModel, build_reward, reward, rewards
+from dialectic.rewards._continuous import SeparableRewardModel
 from dialectic.rewards._tabular import AdditiveRewardModel, TableRewardModel
 from dialectic.rewards._utility import GroupUtility
 
@@ -9,6 +10,7 @@ __all__ = [
     "AdditiveRewardModel",
     "GroupUtility",
     "RewardModel",
+    "SeparableRewardModel",
     "TableRewardModel",
     "build_reward",
     "reward",

@@ -22,8 +22,10 @@ class GroupUtility:
         self.model = model
         self.space = space
         self.rewards = np.asarray(model.score(space.outcomes), dtype=np.float64)
-        self.low = float(self.rewards.min())
-        self.high = float(self.rewards.max())
+        # A reward over a continuous domain knows its exact range there (the lattice may miss both ends).
+        exact_range = getattr(model, "reward_range", None)
+        low, high = exact_range() if exact_range is not None else (self.rewards.min(), self.rewards.max())
+        self.low, self.high = float(low), float(high)
         self.values = (self.rewards - self.low) / (self.high - self.low)
         self.reservation_reward = reservation
         self.reservation = (reservation - self.low) / (self.high - self.low)
@@ -32,10 +34,16 @@ class GroupUtility:
         self._reward_list: list[float] = self.rewards.tolist()
 
     def __call__(self, outcome: Outcome) -> float:
-        return self._value_list[self.space.index(outcome)]
+        try:
+            return self._value_list[self.space.index(outcome)]
+        except KeyError:  # off a continuous space's lattice (e.g. one issue changed under a total)
+            return (self.reward(outcome) - self.low) / (self.high - self.low)
 
     def reward(self, outcome: Outcome) -> float:
-        return self._reward_list[self.space.index(outcome)]
+        try:
+            return self._reward_list[self.space.index(outcome)]
+        except KeyError:
+            return float(self.model.score(np.array([outcome]))[0])
 
     def reward_at(self, flat_index: int) -> float:
         """r of the outcome at this flat index of the space."""

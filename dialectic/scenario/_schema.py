@@ -8,7 +8,7 @@ live in the model validators here so that one `Scenario.model_validate` says eve
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -97,13 +97,46 @@ class StatementPoolSpec(Strict):
         return len(self.statements)
 
 
+class ContinuousIssue(Strict):
+    """A numeric issue: values in [low, high]; the dialogue moves on the lattice low + k * step."""
+
+    id: Identifier
+    name: str = ""
+    low: float = Field(allow_inf_nan=False)
+    high: float = Field(allow_inf_nan=False)
+    step: float = Field(gt=0, allow_inf_nan=False)
+
+
+class ContinuousSpaceSpec(Strict):
+    """Named numeric issues; with `total`, the values must sum to it (a budget split, shares summing
+    to 1). D is the Euclidean distance scaled by the domain's diameter. Checks in scenario/_continuous.py."""
+
+    kind: Literal["continuous"]
+    issues: list[ContinuousIssue] = Field(min_length=1)
+    total: float | None = Field(default=None, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _lattice(self) -> ContinuousSpaceSpec:
+        from dialectic.scenario._continuous import check_space
+
+        check_space(self)
+        return self
+
+    def size(self) -> int:
+        """Number of lattice points (what the dialogue can propose)."""
+        from dialectic.scenario._continuous import lattice_size
+
+        return lattice_size(self)
+
+
 def _space_kind(value: Any) -> str:
     kind = value.get("kind", "discrete") if isinstance(value, dict) else getattr(value, "kind", "discrete")
     return str(kind)
 
 
 SpaceSpec = Annotated[
-    Annotated[DiscreteSpaceSpec, Tag("discrete")] | Annotated[StatementPoolSpec, Tag("statements")],
+    Annotated[DiscreteSpaceSpec, Tag("discrete")] | Annotated[StatementPoolSpec, Tag("statements")]
+    | Annotated[ContinuousSpaceSpec, Tag("continuous")],
     Discriminator(_space_kind),
 ]
 
@@ -135,7 +168,26 @@ class StatementScores(Strict):
     scores: dict[str, float]
 
 
-RewardSpec = Annotated[AdditiveReward | TableReward | StatementScores, Field(discriminator="kind")]
+class LinearReward(Strict):
+    """r(x) = constant + sum_i weights[i] * x_i over a continuous space (issues not named weigh 0)."""
+
+    kind: Literal["linear"]
+    weights: dict[str, float]
+    constant: float = 0.0
+
+
+class QuadraticReward(Strict):
+    """r(x) = -sum_i weights[i] * (x_i - ideal[i])^2 over a continuous space (concave; weights > 0;
+    issues not named weigh 0)."""
+
+    kind: Literal["quadratic"]
+    ideal: dict[str, float]
+    weights: dict[str, float]
+
+
+RewardSpec = Annotated[
+    AdditiveReward | TableReward | StatementScores | LinearReward | QuadraticReward, Field(discriminator="kind")
+]
 
 
 class Group(Strict):
@@ -173,10 +225,11 @@ class Agreement(Strict):
 
 class Opening(Strict):
     speaker: Identifier
-    proposal: dict[str, str] | str
+    proposal: dict[str, str | float] | str
 
-    def named(self) -> dict[str, str]:
-        """The proposal as {issue: option}; a statement pool's proposal may be written as a bare id."""
+    def named(self) -> dict[str, str | float]:
+        """The proposal as {issue: option}; a statement pool's proposal may be written as a bare id;
+        a continuous space's names a number on the lattice for each issue."""
         return {STATEMENT_ISSUE: self.proposal} if isinstance(self.proposal, str) else self.proposal
 
 
@@ -220,7 +273,7 @@ class Scenario(Strict):
         raise KeyError(group_id)
 
 
-def check_outcome(space: DiscreteSpaceSpec | StatementPoolSpec, outcome: dict[str, str], where: str) -> None:
+def check_outcome(space: DiscreteSpaceSpec | StatementPoolSpec, outcome: Mapping[str, object], where: str) -> None:
     """Raise a located error unless `outcome` names exactly one known option for every issue."""
     issues = {issue.id: issue for issue in space.issues}
     missing = [i for i in issues if i not in outcome]
@@ -253,6 +306,10 @@ def _reward_range(scenario: Scenario, index: int) -> tuple[float, float]:
     space = scenario.space
     where = f"groups[{index}].reward"
     reward = scenario.groups[index].reward
+    if isinstance(space, ContinuousSpaceSpec) or isinstance(reward, LinearReward | QuadraticReward):
+        from dialectic.scenario._continuous import reward_range
+
+        return reward_range(space, reward, scenario.groups[index].reservation, where)
     if isinstance(reward, AdditiveReward):
         issues = {issue.id: issue for issue in space.issues}
         missing = [i for i in issues if i not in reward.points]
@@ -321,6 +378,11 @@ def _check_opening(scenario: Scenario) -> None:
         raise _fail(
             "opening.speaker", f"a group id ({', '.join(scenario.group_ids)})", repr(scenario.opening.speaker)
         )
+    if isinstance(scenario.space, ContinuousSpaceSpec):
+        from dialectic.scenario._continuous import check_point
+
+        check_point(scenario.space, scenario.opening.named(), "opening.proposal")
+        return
     check_outcome(scenario.space, scenario.opening.named(), "opening.proposal")
 
 
