@@ -3,21 +3,16 @@ happened (label, false agreement, AI-wins persuasion, welfare against the max-mi
 
 Every figure is a registered metric (`@metric`, one module per metric in
 `dialectic.evaluate.metrics`); `evaluate` assembles the Evaluation from the registry, and
-`score_trace` re-scores a saved trace against the scenario it names.
+`score_trace` re-scores a saved trace against the scenario it names. The oracles it reports come
+from `dialectic.oracles`, solved once per Game (`solved`).
 """
 
 from dialectic.evaluate._context import Context, Step, Utterance
 from dialectic.evaluate._evaluate import CORE_FIELDS, assemble, evaluate
 from dialectic.evaluate._metric import METRICS, Metric, compute_metrics, load_metrics, metric
 from dialectic.evaluate._model import LABELS, Evaluation, Label
-from dialectic.evaluate._oracles import (
-    OracleResult,
-    maxmin_oracle,
-    maxmin_unconstrained,
-    nash_optimum,
-    utilitarian_optimum,
-)
 from dialectic.evaluate._rescore import RescoreError, Rescorer, locate_scenario, score_trace
+from dialectic.evaluate._solved import solved
 from dialectic.evaluate._welfare import gini
 
 __all__ = [
@@ -28,7 +23,6 @@ __all__ = [
     "Evaluation",
     "Label",
     "Metric",
-    "OracleResult",
     "RescoreError",
     "Rescorer",
     "Step",
@@ -39,10 +33,7 @@ __all__ = [
     "gini",
     "load_metrics",
     "locate_scenario",
-    "maxmin_oracle",
-    "maxmin_unconstrained",
     "metric",
-    "nash_optimum",
     "score_trace",
-    "utilitarian_optimum",
+    "solved",
 ]

@@ -15,6 +15,7 @@ from dialectic.dialogue import MEDIATOR, Move, Table
 from dialectic.evaluate import _agreement as agreement
 from dialectic.evaluate import _persuasion as persuasion
 from dialectic.evaluate._replay import Replay, replay
+from dialectic.evaluate._solved import dominance, solved
 from dialectic.evaluate._welfare import Welfare, welfare
 from dialectic.game import Game
 from dialectic.space import Outcome
@@ -182,14 +183,19 @@ class Context:
     def welfare(self) -> Welfare:
         return welfare(self.game, self.settlement)
 
-    @cached_property
+    def optimum(self, objective: str) -> OracleResult:
+        """An oracle of the game (dialectic.oracles objective name), solved once per Game."""
+        return solved(self.game, objective)
+
+    @property
     def oracle(self) -> OracleResult:
-        from dialectic import oracles
+        return self.optimum("maxmin")
 
-        return oracles.maxmin_oracle(self.game, method="enumeration")
+    @property
+    def unconstrained(self) -> OracleResult:
+        return self.optimum("maxmin_unconstrained")
 
     @cached_property
-    def unconstrained(self) -> OracleResult:
-        from dialectic import oracles
-
-        return oracles.maxmin_unconstrained(self.game, method="enumeration")
+    def dominance(self) -> OracleResult | None:
+        """Is the settlement Pareto dominated (dialectic.oracles.is_pareto_dominated)? None without one."""
+        return None if self.settlement is None else dominance(self.game, self.settlement)

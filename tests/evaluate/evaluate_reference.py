@@ -101,13 +101,45 @@ class Reference:
     def nash_value(self, x: Outcome) -> float:
         return math.prod(max(self.u[g][x] - self.rho[g], 0.0) for g in self.groups)
 
-    def utilitarian_optimum(self) -> tuple[float, Outcome] | None:
+    def utilitarian_optimum(self) -> tuple[float, Outcome | None]:
+        """Best over honestly passing outcomes; none passing: the no-deal sum_g w_g rho_g."""
         passing = [x for x in self.outcomes if self.honest_pass(x)]
-        return self._argmax(self.utilitarian_value, passing)
+        no_deal = sum(self.shares[g] * self.rho[g] for g in self.groups)
+        return self._argmax(self.utilitarian_value, passing) or (no_deal, None)
 
-    def nash_optimum(self) -> tuple[float, Outcome] | None:
-        fine = [x for x in self.outcomes if self.honest_pass(x) and all(self.ok(g, x) for g in self.groups)]
-        return self._argmax(self.nash_value, fine)
+    def acceptable(self) -> list[Outcome]:
+        """Outcomes every group's reward model accepts (these pass every rule)."""
+        return [x for x in self.outcomes if all(self.ok(g, x) for g in self.groups)]
+
+    def nash_optimum(self) -> tuple[float, Outcome | None]:
+        return self._argmax(self.nash_value, self.acceptable()) or (0.0, None)
+
+    def ideal(self) -> dict[str, float] | None:
+        """Each group's best utility among the outcomes every group accepts (None: there are none)."""
+        fine = self.acceptable()
+        return {g: max(self.u[g][x] for x in fine) for g in self.groups} if fine else None
+
+    def ks_value(self, x: Outcome) -> float:
+        """min_g (u_g - rho_g) / (I_g - rho_g) over the groups whose ideal is above their reservation."""
+        ideal = self.ideal()
+        assert ideal is not None
+        ratios = [(self.u[g][x] - self.rho[g]) / (ideal[g] - self.rho[g])
+                  for g in self.groups if ideal[g] - self.rho[g] > TOL]
+        return min(ratios, default=1.0)
+
+    def kalai_smorodinsky(self) -> tuple[float, Outcome | None]:
+        return self._argmax(self.ks_value, self.acceptable()) or (0.0, None)
+
+    def dominators(self, x: Outcome) -> list[Outcome]:
+        """Outcomes at least as good as x for every group (within TOL) and better for one (by 1e-9)."""
+        return [
+            y for y in self.outcomes
+            if all(self.u[g][y] >= self.u[g][x] - TOL for g in self.groups)
+            and any(self.u[g][y] > self.u[g][x] + 1e-9 for g in self.groups)
+        ]
+
+    def total_gain(self, y: Outcome, x: Outcome) -> float:
+        return sum(self.u[g][y] - self.u[g][x] for g in self.groups)
 
 
 class PublicState:
@@ -293,9 +325,62 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
             **dialogue_metrics(ref, trace, x, opening, final),
             "influence": influence(ref, trace, opening, final, pulls, index, agent, wins),
             # brute force is exact by construction: the evaluator must say so
-            "maxmin_oracle_status": {"status": "exact", "method": "enumeration", "gap": 0.0},
+            "maxmin_oracle_status": EXACT,
+            **optima(ref, x),
         },
     }
+
+
+EXACT = {"status": "exact", "method": "enumeration", "gap": 0.0}
+
+
+def optimum_entry(ref: Reference, found: tuple[float, Outcome | None]) -> dict[str, Any]:
+    value, x = found
+    utilities = None if x is None else {g: ref.u[g][x] for g in ref.groups}
+    return {"value": value, "outcome": ref.names_or_none(x), "utilities": utilities, **EXACT}
+
+
+def optima(ref: Reference, x: Outcome | None) -> dict[str, Any]:
+    """The utilitarian, Nash and Kalai-Smorodinsky optima and the settlement's Pareto dominance."""
+    dominance = None
+    if x is not None:
+        dominators = ref.dominators(x)
+        by = ref._argmax(lambda y: ref.total_gain(y, x), dominators)
+        dominance = {
+            "dominated": by is not None,
+            "by": None if by is None else ref.names(by[1]),
+            "utilities": None if by is None else {g: ref.u[g][by[1]] for g in ref.groups},
+            "total_gain": 0.0 if by is None else by[0],
+            **EXACT,
+        }
+    return {
+        "utilitarian_optimum": optimum_entry(ref, ref.utilitarian_optimum()),
+        "nash_optimum": optimum_entry(ref, ref.nash_optimum()),
+        "kalai_smorodinsky": {**optimum_entry(ref, ref.kalai_smorodinsky()), "ideal": ref.ideal()},
+        "settlement_pareto_dominated": dominance,
+    }
+
+
+def settle_ties(ref: Reference, x: Outcome | None, got: dict[str, Any], want: dict[str, Any]) -> None:
+    """Where the evaluator picked another optimal outcome than the reference (sums taken in another
+    order break exact ties differently), check it is optimal too and adopt the reference's choice,
+    so the comparison that follows stays exact everywhere else."""
+    values = {
+        "utilitarian_optimum": (ref.utilitarian_value, ref.honest_pass),
+        "nash_optimum": (ref.nash_value, lambda y: y in ref.acceptable()),
+        "kalai_smorodinsky": (ref.ks_value, lambda y: y in ref.acceptable()),
+    }
+    for name, (value, admissible) in values.items():
+        mine, theirs = got[name], want[name]
+        if mine["outcome"] not in (None, theirs["outcome"]) and theirs["outcome"] is not None:
+            y = ref.parse(mine["outcome"])
+            assert admissible(y) and abs(value(y) - theirs["value"]) <= 1e-12, (name, mine, theirs)
+            mine["outcome"], mine["utilities"] = theirs["outcome"], theirs["utilities"]
+    mine, theirs = got["settlement_pareto_dominated"], want["settlement_pareto_dominated"]
+    if x is not None and mine is not None and theirs is not None and mine["by"] not in (None, theirs["by"]):
+        y = ref.parse(mine["by"])
+        assert y in ref.dominators(x) and abs(ref.total_gain(y, x) - theirs["total_gain"]) <= 1e-12, (mine, theirs)
+        mine["by"], mine["utilities"] = theirs["by"], theirs["utilities"]
 
 
 def answered_by(trace: Trace) -> list[list[tuple[int, str]]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
+from itertools import product
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,3 +117,57 @@ def assert_close(got: Any, want: Any, where: str = "", tolerance: float = 1e-9) 
         assert isinstance(got, float | int) and abs(got - want) <= tolerance, f"{where}: {got!r} != {want!r}"
     else:
         assert got == want, f"{where}: {got!r} != {want!r}"
+
+
+def random_reward(rng: random.Random, issues: list[dict[str, Any]]) -> tuple[dict[str, Any], int, int]:
+    """A non-constant reward spec and its (worst, best) raw values."""
+    while True:
+        if rng.random() < 0.6:
+            points = {i["id"]: [rng.randint(0, 9) for _ in i["options"]] for i in issues}
+            low = sum(min(p) for p in points.values())
+            high = sum(max(p) for p in points.values())
+            spec: dict[str, Any] = {"kind": "additive", "points": points}
+        else:
+            outcomes = list(product(*[i["options"] for i in issues]))
+            listed = [x for x in outcomes if rng.random() < 0.8] or outcomes[:1]
+            values = [rng.randint(0, 20) for _ in listed]
+            entries = [
+                {"outcome": {i["id"]: o for i, o in zip(issues, x, strict=True)}, "reward": reward}
+                for x, reward in zip(listed, values, strict=True)
+            ]
+            spec = {"kind": "table", "entries": entries}
+            if len(listed) < len(outcomes):
+                default = rng.randint(0, 20)
+                spec["default"] = default
+                values.append(default)
+            low, high = min(values), max(values)
+        if low != high:
+            return spec, low, high
+
+
+def random_spec(rng: random.Random) -> dict[str, Any]:
+    issues = [
+        {"id": f"I{k}", "options": [f"o{j}" for j in range(rng.randint(2, 4))]}
+        for k in range(rng.randint(1, 3))
+    ]
+    n = rng.randint(2, 4)
+    weights = [rng.randint(1, 5) for _ in range(n)]
+    groups = []
+    for k in range(n):
+        reward, low, high = random_reward(rng, issues)
+        groups.append({
+            "id": f"g{k}", "share": weights[k] / sum(weights), "reward": reward,
+            "reservation": rng.randint(low - 1, high), "veto": rng.random() < 0.25,
+        })
+    rule = rng.choice(["unanimous", "quorum", "majority"])
+    agreement: dict[str, Any] = {"rule": rule}
+    if rule == "quorum":
+        agreement["min_accept"] = rng.randint(1, n)
+    if rule == "majority" and rng.random() < 0.6:
+        agreement["threshold"] = rng.choice([0.3, 0.5, 0.6])
+    speaker = rng.choice(groups)["id"]
+    proposal = {i["id"]: rng.choice(i["options"]) for i in issues}
+    return {
+        "name": "random", "space": {"issues": issues}, "groups": groups, "agreement": agreement,
+        "epsilon": rng.choice([0.0, 0.0, 0.0, 0.5]), "opening": {"speaker": speaker, "proposal": proposal},
+    }

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from dialectic.evaluate import evaluate, maxmin_oracle, maxmin_unconstrained
+from dialectic.evaluate import evaluate
 from dialectic.game import Game
+from dialectic.oracles import maxmin_oracle, maxmin_unconstrained
 from tests.evaluate.evaluate_support import Dialogue, make_game
 
 

@@ -28,15 +28,8 @@ from typing import Any
 
 import pytest
 
-from dialectic.evaluate import (
-    LABELS,
-    Evaluation,
-    evaluate,
-    maxmin_oracle,
-    maxmin_unconstrained,
-    nash_optimum,
-    utilitarian_optimum,
-)
+from dialectic.evaluate import LABELS, Evaluation, evaluate
+from dialectic.oracles import maxmin_oracle, maxmin_unconstrained, nash_optimum, utilitarian_optimum
 from dialectic.trace import EvaluationEvent
 from tests.evaluate.evaluate_support import Dialogue, assert_close, make_game
 
@@ -98,11 +91,11 @@ def test_oracles_on_the_tiny_game() -> None:
     # Utilitarian over passing outcomes, .4 u_a + .35 u_b + .25 u_c: x1y2 = .1 + .2625 + .25 = .6125
     # beats x1y1 = .2 + .175 + .1875 = .5625.
     utilitarian = utilitarian_optimum(GAME)
-    assert utilitarian is not None and utilitarian.outcome == GAME.space.parse(o("x1y2"))
+    assert utilitarian.outcome == GAME.space.parse(o("x1y2"))
     assert utilitarian.value == pytest.approx(0.6125)
     # Nash: only x0y2 and x1y1 are accepted by all; products .125*.125*0 = 0 and .125*.125*.25.
     nash = nash_optimum(GAME)
-    assert nash is not None and nash.outcome == GAME.space.parse(o("x1y1"))
+    assert nash.outcome == GAME.space.parse(o("x1y1"))
     assert nash.value == pytest.approx(0.125 * 0.125 * 0.25)
 
 

@@ -1,9 +1,33 @@
-"""The max-min oracles and the regret against them."""
+"""The oracles of the game (dialectic.oracles, solved once per Game) and the regret against them:
+the max-min oracles, and the utilitarian, Nash and Kalai-Smorodinsky optima with their status."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from dialectic.evaluate._context import Context, NamedOutcome
 from dialectic.evaluate._metric import metric
+from dialectic.oracles import OracleResult
+
+
+def per_group(ctx: Context, values: tuple[float, ...] | None) -> dict[str, float] | None:
+    """A vector over the game's groups (scenario order) as {group id: value}; None stays None."""
+    return None if values is None else dict(zip(ctx.groups, values, strict=True))
+
+
+def certification(result: OracleResult) -> dict[str, Any]:
+    """How far the value is certified: status 'exact' or 'bound' (then value <= optimum <= value + gap)."""
+    return {"status": result.status, "method": result.method, "gap": result.gap}
+
+
+def optimum_report(ctx: Context, result: OracleResult) -> dict[str, Any]:
+    """The value, an outcome attaining it (named; null: none qualifies), its utility per group, status."""
+    return {
+        "value": result.value,
+        "outcome": ctx.named_or_none(result.outcome),
+        "utilities": per_group(ctx, result.utilities),
+        **certification(result),
+    }
 
 
 @metric(
@@ -35,5 +59,31 @@ def maxmin_regret(ctx: Context) -> float:
 
 
 @metric("maxmin_oracle_status", "'exact' or 'bound' (a time budget ran out), with the method that certified it.")
-def maxmin_oracle_status(ctx: Context) -> dict[str, object]:
-    return {"status": ctx.oracle.status, "method": ctx.oracle.method, "gap": ctx.oracle.gap}
+def maxmin_oracle_status(ctx: Context) -> dict[str, Any]:
+    return certification(ctx.oracle)
+
+
+@metric(
+    "utilitarian_optimum",
+    "max sum_g w_g u_g(x) over honestly passing x (none: the no-deal sum_g w_g rho_g, outcome null); with status.",
+)
+def utilitarian_optimum(ctx: Context) -> dict[str, Any]:
+    return optimum_report(ctx, ctx.optimum("utilitarian"))
+
+
+@metric(
+    "nash_optimum",
+    "max prod_g (u_g(x) - rho_g) over x every group's reward model accepts (none: 0, outcome null); with status.",
+)
+def nash_optimum(ctx: Context) -> dict[str, Any]:
+    return optimum_report(ctx, ctx.optimum("nash"))
+
+
+@metric(
+    "kalai_smorodinsky",
+    "Among x every group accepts: max min_g (u_g - rho_g) / (I_g - rho_g), I the ideal point; with status.",
+)
+def kalai_smorodinsky(ctx: Context) -> dict[str, Any]:
+    result = ctx.optimum("kalai_smorodinsky")
+    ideal = result.info.get("ideal")
+    return {**optimum_report(ctx, result), "ideal": per_group(ctx, None if ideal is None else tuple(ideal))}

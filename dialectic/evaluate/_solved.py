@@ -1,0 +1,73 @@
+"""The oracles of a Game, solved once per Game object and shared by every evaluation of its runs.
+
+An oracle's answer depends on the game alone (utilities, reservations, shares, rule), never on a
+run, so a benchmark sweep or `dialectic score` over many traces of one scenario solves each oracle
+once. Pareto dominance depends on the settlement too and is kept per (game, settlement). Results
+are held weakly by Game: a game that is dropped takes its results with it. The evaluator's games
+are enumerable (they hold the utility matrix), so every oracle here is exact by enumeration.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from dialectic.game import Game
+from dialectic.space import Outcome
+
+if TYPE_CHECKING:
+    from dialectic.oracles import OracleProblem, OracleResult
+
+#: Dominance of a settlement is cached under this key with the settlement.
+PARETO = "pareto_improvement"
+
+_problems: WeakKeyDictionary[Game, OracleProblem] = WeakKeyDictionary()
+_results: WeakKeyDictionary[Game, dict[tuple[str, Outcome | None], OracleResult]] = WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def problem_for(game: Game) -> OracleProblem:
+    """The game's OracleProblem (its exact utility matrix), built once."""
+    with _lock:
+        problem = _problems.get(game)
+    if problem is None:
+        from dialectic.oracles import OracleProblem
+
+        problem = OracleProblem.from_game(game)
+        with _lock:
+            problem = _problems.setdefault(game, problem)
+    return problem
+
+
+def _cached(game: Game, key: tuple[str, Outcome | None]) -> OracleResult | None:
+    with _lock:
+        return _results.get(game, {}).get(key)
+
+
+def _keep(game: Game, key: tuple[str, Outcome | None], result: OracleResult) -> OracleResult:
+    with _lock:
+        return _results.setdefault(game, {}).setdefault(key, result)
+
+
+def solved(game: Game, objective: str) -> OracleResult:
+    """The oracle `objective` (one of dialectic.oracles.OBJECTIVES but "pareto_improvement") on
+    `game`, by enumeration, solved on the first call for this Game object."""
+    key = (objective, None)
+    result = _cached(game, key)
+    if result is None:
+        from dialectic import oracles
+
+        result = _keep(game, key, oracles.solve(problem_for(game), objective, method="enumeration"))
+    return result
+
+
+def dominance(game: Game, settlement: Outcome) -> OracleResult:
+    """`dialectic.oracles.is_pareto_dominated` for this settlement, solved once per (game, settlement)."""
+    key = (PARETO, settlement)
+    result = _cached(game, key)
+    if result is None:
+        from dialectic import oracles
+
+        result = _keep(game, key, oracles.is_pareto_dominated(problem_for(game), settlement, method="enumeration"))
+    return result
