@@ -3,32 +3,35 @@
 An oracle's answer depends on the game alone (utilities, reservations, shares, rule), never on a
 run, so a benchmark sweep or `dialectic score` over many traces of one scenario solves each oracle
 once. Pareto dominance depends on the settlement too and is kept per (game, settlement). Results
-are held weakly by Game: a game that is dropped takes its results with it. The evaluator's games
-are enumerable (they hold the utility matrix), so every oracle here is exact by enumeration.
+are held weakly by Game: a game that is dropped takes its results with it. Methods are chosen by
+dialectic.oracles ("auto": a game that holds its utility matrix is enumerated, exactly).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from dialectic.game import Game
 from dialectic.space import Outcome
 
 if TYPE_CHECKING:
-    from dialectic.oracles import OracleProblem, OracleResult
+    from dialectic.oracles import OracleResult
+
+#: What `OracleProblem.from_game` builds for the game's space (an OracleProblem on discrete spaces).
+Problem = Any
 
 #: Dominance of a settlement is cached under this key with the settlement.
 PARETO = "pareto_improvement"
 
-_problems: WeakKeyDictionary[Game, OracleProblem] = WeakKeyDictionary()
+_problems: WeakKeyDictionary[Game, Problem] = WeakKeyDictionary()
 _results: WeakKeyDictionary[Game, dict[tuple[str, Outcome | None], OracleResult]] = WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def problem_for(game: Game) -> OracleProblem:
-    """The game's OracleProblem (its exact utility matrix), built once."""
+def problem_for(game: Game) -> Problem:
+    """The game's oracle problem (on a discrete space: its exact utility matrix), built once."""
     with _lock:
         problem = _problems.get(game)
     if problem is None:
@@ -52,13 +55,13 @@ def _keep(game: Game, key: tuple[str, Outcome | None], result: OracleResult) -> 
 
 def solved(game: Game, objective: str) -> OracleResult:
     """The oracle `objective` (one of dialectic.oracles.OBJECTIVES but "pareto_improvement") on
-    `game`, by enumeration, solved on the first call for this Game object."""
+    `game`, solved on the first call for this Game object."""
     key = (objective, None)
     result = _cached(game, key)
     if result is None:
         from dialectic import oracles
 
-        result = _keep(game, key, oracles.solve(problem_for(game), objective, method="enumeration"))
+        result = _keep(game, key, oracles.solve(problem_for(game), objective))
     return result
 
 
@@ -69,5 +72,5 @@ def dominance(game: Game, settlement: Outcome) -> OracleResult:
     if result is None:
         from dialectic import oracles
 
-        result = _keep(game, key, oracles.is_pareto_dominated(problem_for(game), settlement, method="enumeration"))
+        result = _keep(game, key, oracles.is_pareto_dominated(problem_for(game), settlement))
     return result

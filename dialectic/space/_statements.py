@@ -4,6 +4,8 @@ The pool is a discrete space of one issue whose options are the statements, so e
 oracle that works on discrete spaces works here. Only the distance differs: D(s, t) is the
 reward-profile distance mean_g |u_g(s) - u_g(t)| (DESIGN.md), since sentence embeddings measure topic
 more than stance; it needs the groups' utilities, which the Game hands over once it has built them.
+The embedding distance (1 - cos) / 2 is the optional second measure (`embedding_distance`, extra
+`embed`; see dialectic.space._embedding).
 """
 
 from __future__ import annotations
@@ -39,3 +41,14 @@ class StatementSpace(DiscreteSpace):
 
     def text(self, outcome: Outcome) -> str:
         return self.texts[self.options[0][outcome[0]]]
+
+    def statement_texts(self) -> list[str]:
+        """Every statement's text in option order (outcome (k,) is text k)."""
+        return [self.texts[statement] for statement in self.options[0]]
+
+    def embedding_distance(self, a: Outcome, b: Outcome) -> float:
+        """(1 - cos) / 2 between the two statements' sentence embeddings, in [0, 1]; needs the extra
+        `embed` (raises ImportError without it)."""
+        from dialectic.space._embedding import pool_distances
+
+        return float(pool_distances(self)[a[0], b[0]])

@@ -327,6 +327,11 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
             # brute force is exact by construction: the evaluator must say so
             "maxmin_oracle_status": EXACT,
             **optima(ref, x),
+            # the embedding distance is defined on statement pools only
+            **{
+                name: {"applicable": False, "reason": "the space is not a statement pool"}
+                for name in ("identical_views_embedding", "view_spread_embedding", "settlement_to_openings_embedding")
+            },
         },
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import combinations
 
 from dialectic.evaluate._context import Context
@@ -9,12 +10,16 @@ from dialectic.evaluate._metric import metric
 from dialectic.space import Outcome
 
 
-def diversity(ctx: Context, views: dict[str, Outcome]) -> float:
-    """Mean of D(v_g, v_h) over unordered pairs of groups (0 with fewer than two groups)."""
+def diversity(
+    ctx: Context, views: dict[str, Outcome], distance: Callable[[Outcome, Outcome], float] | None = None
+) -> float:
+    """Mean of D(v_g, v_h) over unordered pairs of groups (0 with fewer than two groups); D is the
+    space's distance unless another is given."""
     pairs = list(combinations(ctx.groups, 2))
     if not pairs:
         return 0.0
-    return sum(ctx.game.space.distance(views[g], views[h]) for g, h in pairs) / len(pairs)
+    measure = distance or ctx.game.space.distance
+    return sum(measure(views[g], views[h]) for g, h in pairs) / len(pairs)
 
 
 @metric(
