@@ -71,17 +71,34 @@ def strategies() -> None:
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
     strategy: Annotated[str, typer.Option(help="Strategy card name (agents/NAME.yaml) or path.")] = "dialectical",
-    seed: Annotated[int, typer.Option(help="Seed of the run's generator.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the run's generator (the first seed with --runs).")] = 0,
     out: Annotated[Path, typer.Option(help="Folder for the trace.")] = Path("runs"),
     agent: Annotated[list[str] | None, typer.Option(help="GROUP=POLICY: replace one group's policy.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the evaluation as one JSON object.")] = False,
     turns: Annotated[int, typer.Option(help="How many of the last turns to print (0: all).")] = 18,
+    endpoints: Annotated[Path | None, typer.Option(
+        help="Endpoints file written by `dialectic serve` (LLM agents, served reward models).")] = None,
+    backend: Annotated[str, typer.Option(
+        help="vllm: the servers in --endpoints; transformers: the same checkpoints in this process.")] = "vllm",
+    runs: Annotated[int, typer.Option(min=1, help="Dialogues to run, seeds SEED, SEED+1, ...")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, help="Dialogues in flight at once (async; vLLM batches "
+                                                        "their requests).")] = 1,
 ) -> None:
-    """Run one dialogue: print the dialogue and its evaluation, write the trace under --out."""
-    from dialectic.runner import parse_agent_overrides, run_dialogue
+    """Run dialogues: print the dialogue and its evaluation (a table for several), write traces under --out."""
+    from dialectic.runner import Job, parse_agent_overrides, run_dialogue, run_dialogues
 
     try:
-        result = run_dialogue(scenario, strategy, seed=seed, agents=parse_agent_overrides(agent), out=out)
+        overrides = parse_agent_overrides(agent)
+        backends = _backends_for(scenario, strategy, overrides, endpoints, backend)
+        if runs == 1 and concurrency == 1:
+            result = run_dialogue(scenario, strategy, seed=seed, agents=overrides, out=out, backends=backends)
+        else:
+            jobs = [Job(strategy, seed + k, tuple(sorted(overrides.items()))) for k in range(runs)]
+            results = run_dialogues(scenario, jobs, concurrency=concurrency, out=out, backends=backends)
+            _print_runs(results, [j.seed for j in jobs], as_json)
+            if any(isinstance(r, BaseException) for r in results):
+                raise typer.Exit(code=1)
+            return
     except (ScenarioError, ValueError, KeyError) as error:
         raise _fail(error) from None
     assert result.evaluation is not None
@@ -94,6 +111,70 @@ def run(
     print_dialogue(console, result.trace, last=turns)
     print_evaluation(console, summary)
     console.print(f"trace: {result.trace_path}", highlight=False)
+
+
+def _backends_for(scenario_path: Path, strategy: str, overrides: dict[str, str], endpoints: Path | None,
+                  backend: str) -> Any:
+    """The run's backends when its cast has LLM participants or its scenario served rewards; else None."""
+    from pydantic import ValidationError
+
+    from dialectic.scenario import load_scenario
+    from dialectic.strategies import load_card
+
+    scenario = load_scenario(scenario_path)
+    try:
+        card = load_card(strategy).with_agents(overrides)
+    except ValidationError:
+        return None  # a bad --agent: the run itself reports it, with the hint it needs
+    served = [g.reward.adapter for g in scenario.groups if g.reward.kind == "served"]
+    if not served and not card.needs_chat:
+        return None
+    from dialectic.backends.select import BACKEND_KINDS, backends_from_endpoints
+
+    if backend not in BACKEND_KINDS:
+        raise ValueError(f"--backend: expected one of {', '.join(BACKEND_KINDS)}, found {backend!r}")
+    why = (f"strategy {card.name!r} has LLM participants" if card.needs_chat else "") + (
+        f"{' and ' if card.needs_chat and served else ''}scenario {scenario.name!r} has served rewards "
+        f"(adapters {', '.join(served)})" if served else "")
+    if endpoints is None:
+        raise ValueError(f"--endpoints: expected an endpoints file from `dialectic serve` ({why}), found none")
+    from dialectic.backends.endpoints import EndpointsError, load_endpoints
+
+    try:
+        found = load_endpoints(endpoints)
+        if card.needs_chat:
+            found.require_chat()
+        if served:
+            found.require_reward(served)
+    except EndpointsError as error:
+        raise ScenarioError(error.errors) from None
+    return backends_from_endpoints(backend, found)
+
+
+def _print_runs(results: list[Any], seeds: list[int], as_json: bool) -> None:
+    rows = []
+    for seed, result in zip(seeds, results, strict=True):
+        if isinstance(result, BaseException):
+            rows.append({"seed": seed, "error": f"{type(result).__name__}: {result}"})
+            continue
+        ev = result.evaluation
+        rows.append({"seed": seed, "label": ev.label, "turns": result.trace.end.turns,
+                     "worst_case_welfare": ev.worst_case_welfare, "seconds": round(result.seconds_dialogue, 3),
+                     "trace": str(result.trace_path)})
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, sort_keys=True))
+        return
+    table = RichTable(title=f"{len(rows)} dialogues")
+    for column in ("seed", "label", "turns", "worst-case welfare", "seconds", "trace / error"):
+        table.add_column(column)
+    for row in rows:
+        if "error" in row:
+            table.add_row(str(row["seed"]), "[red]failed[/red]", "", "", "", row["error"])
+        else:
+            table.add_row(str(row["seed"]), row["label"], str(row["turns"]), f"{row['worst_case_welfare']:.3f}",
+                          f"{row['seconds']:.2f}", row["trace"])
+    console.print(table)
 
 
 @importer.command("llm-deliberation")

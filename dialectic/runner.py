@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dialectic import __version__
-from dialectic.dialogue import MEDIATOR, Session, run_graph
+from dialectic.dialogue import MEDIATOR, DialogueState, Session, arun_graph, run_graph
 from dialectic.game import Game
 from dialectic.scenario import FieldError, Scenario, ScenarioError, load_scenario, scenario_hash
 from dialectic.strategies import StrategyCard, load_card, mediators, policies
 from dialectic.trace import AgentSpec, EndEvent, EvaluationEvent, Header, OpeningEvent, Trace, TraceWriter
 
 if TYPE_CHECKING:
+    from dialectic.backends.select import Backends
     from dialectic.evaluate import Evaluation
 
 
@@ -60,7 +63,20 @@ def trace_name(scenario: Scenario, card: StrategyCard, seed: int, overrides: dic
     return re.sub(r"[^A-Za-z0-9_.=+\-]", "_", f"{scenario.name}__{card.name}{suffix}__seed{seed}") + ".jsonl"
 
 
-def run_dialogue(
+@dataclass
+class PreparedRun:
+    """Everything one dialogue needs before its graph runs; the trace file is open and headed."""
+
+    scenario: Scenario
+    game: Game
+    session: Session
+    writer: TraceWriter
+    header: Header
+    opening: OpeningEvent
+    evaluate: bool
+
+
+def prepare_run(
     scenario: str | Path | Scenario,
     strategy: str | StrategyCard = "dialectical",
     seed: int = 0,
@@ -68,14 +84,13 @@ def run_dialogue(
     out: str | Path = "runs",
     game: Game | None = None,
     evaluate: bool = True,
-) -> RunResult:
-    """Run one dialogue, writing its trace under `out`; returns the trace and its evaluation."""
-    import time
-
+    backends: Backends | None = None,
+) -> PreparedRun:
     scenario_path = "" if isinstance(scenario, Scenario) else str(scenario)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    game = game if game is not None and game.scenario is scenario else Game(scenario)
+    if game is None or game.scenario is not scenario:
+        game = Game(scenario, reward_backend=None if backends is None else backends.reward)
     card = load_card(strategy) if isinstance(strategy, str) else strategy
     overrides = dict(agents or {})
     _check_overrides(card.name, overrides, game)
@@ -97,47 +112,53 @@ def run_dialogue(
         mediator = mspec.build(mspec.params.model_validate(card.mediator.params), game)
 
     path = Path(out) / trace_name(scenario, card, seed, overrides)
-    with TraceWriter(path) as writer:
-        session = Session(game, built, mediator, card.mutual_tolerance, seed, writer)
-        header = Header(
-            dialectic_version=__version__,
-            scenario_name=scenario.name,
-            scenario_path=scenario_path,
-            scenario_hash=scenario_hash(scenario),
-            strategy=card.name,
-            protocol=card.protocol,
-            mutual_tolerance=card.mutual_tolerance,
-            mediator=None if card.mediator is None else card.mediator.policy,
-            agents=specs,
-            seed=seed,
-            rounds=scenario.rounds,
-            order=session.order,
-        )
-        space = game.space
-        opening = OpeningEvent(
-            speaker=game.opening.speaker,
-            proposal=space.names(game.opening.proposal),
-            views={g: space.names(v) for g, v in session.opening_views().items()},
-        )
-        writer.write(header)
-        writer.write(opening)
-        started = time.perf_counter()
-        final = run_graph(session)
-        elapsed = time.perf_counter() - started
-        table = final["table"]
-        reason = final["end"] or "round_limit"
-        settled = session.passes(table) and reason != "deadlock"
-        end = EndEvent(
-            reason=reason,
-            settlement=space.names(table.proposal) if settled and table.proposal is not None else None,
-            accepted_by=[g for g in table.accepting() if g != MEDIATOR],
-            rounds=session.round_of(max(final["turn"], 1)),
-            turns=final["turn"],
-        )
+    writer = TraceWriter(path)
+    session = Session(game, built, mediator, card.mutual_tolerance, seed, writer, backends)
+    header = Header(
+        dialectic_version=__version__,
+        scenario_name=scenario.name,
+        scenario_path=scenario_path,
+        scenario_hash=scenario_hash(scenario),
+        strategy=card.name,
+        protocol=card.protocol,
+        mutual_tolerance=card.mutual_tolerance,
+        mediator=None if card.mediator is None else card.mediator.policy,
+        agents=specs,
+        seed=seed,
+        rounds=scenario.rounds,
+        order=session.order,
+        backend=backends.info() if backends is not None and (session.staged or backends.reward) else None,
+    )
+    space = game.space
+    opening = OpeningEvent(
+        speaker=game.opening.speaker,
+        proposal=space.names(game.opening.proposal),
+        views={g: space.names(v) for g, v in session.opening_views().items()},
+    )
+    writer.write(header)
+    writer.write(opening)
+    return PreparedRun(scenario, game, session, writer, header, opening, evaluate)
+
+
+def finish_run(run: PreparedRun, final: DialogueState, elapsed: float) -> RunResult:
+    """Write the end (and the evaluation) of a dialogue whose graph has run; close the trace."""
+    session, game, writer = run.session, run.game, run.writer
+    table = final["table"]
+    reason = final["end"] or "round_limit"
+    settled = session.passes(table) and reason != "deadlock"
+    space = game.space
+    end = EndEvent(
+        reason=reason,
+        settlement=space.names(table.proposal) if settled and table.proposal is not None else None,
+        accepted_by=[g for g in table.accepting() if g != MEDIATOR],
+        rounds=session.round_of(max(final["turn"], 1)),
+        turns=final["turn"],
+    )
+    with writer:
         writer.write(end)
-        trace = Trace(path=path, header=header, opening=opening, moves=session.events, end=end)
+        trace = Trace(path=writer.path, header=run.header, opening=run.opening, moves=session.events, end=end)
         evaluation = None
-        if evaluate:
+        if run.evaluate:
             from dialectic.evaluate import evaluate as score
 
             evaluation = score(game, trace)
@@ -145,3 +166,100 @@ def run_dialogue(
             writer.write(event)
             trace.evaluation = event
     return RunResult(trace=trace, evaluation=evaluation, seconds_dialogue=elapsed)
+
+
+def run_dialogue(
+    scenario: str | Path | Scenario,
+    strategy: str | StrategyCard = "dialectical",
+    seed: int = 0,
+    agents: dict[str, str] | None = None,
+    out: str | Path = "runs",
+    game: Game | None = None,
+    evaluate: bool = True,
+    backends: Backends | None = None,
+) -> RunResult:
+    """Run one dialogue, writing its trace under `out`; returns the trace and its evaluation.
+
+    Rational casts run the synchronous graph; a cast with LLM participants runs the graph with a reward
+    step on an event loop of its own (from async code use :func:`arun_dialogue`)."""
+    run = prepare_run(scenario, strategy, seed, agents, out, game, evaluate, backends)
+    try:
+        started = time.perf_counter()
+        final = asyncio.run(arun_graph(run.session)) if run.session.staged else run_graph(run.session)
+        elapsed = time.perf_counter() - started
+    except BaseException:
+        run.writer.close()  # the trace so far stays on disk, flushed per turn
+        raise
+    return finish_run(run, final, elapsed)
+
+
+async def arun_dialogue(
+    scenario: str | Path | Scenario,
+    strategy: str | StrategyCard = "dialectical",
+    seed: int = 0,
+    agents: dict[str, str] | None = None,
+    out: str | Path = "runs",
+    game: Game | None = None,
+    evaluate: bool = True,
+    backends: Backends | None = None,
+) -> RunResult:
+    """:func:`run_dialogue` on the running event loop, so many dialogues share the servers (vLLM batches
+    their requests). A scenario with served rewards needs its Game built first (``Game(scenario, backend)``,
+    outside the loop or in a thread): pass it as ``game``."""
+    run = prepare_run(scenario, strategy, seed, agents, out, game, evaluate, backends)
+    try:
+        started = time.perf_counter()
+        final = await arun_graph(run.session) if run.session.staged else run_graph(run.session)
+        elapsed = time.perf_counter() - started
+    except BaseException:
+        run.writer.close()
+        raise
+    return finish_run(run, final, elapsed)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One dialogue of a batch: a strategy and a seed (and optional --agent overrides)."""
+
+    strategy: str | StrategyCard
+    seed: int
+    agents: tuple[tuple[str, str], ...] = ()
+
+
+async def arun_dialogues(scenario: str | Path | Scenario, jobs: list[Job], *, concurrency: int = 8,
+                         out: str | Path = "runs", backends: Backends | None = None, evaluate: bool = True,
+                         game: Game | None = None) -> list[RunResult | BaseException]:
+    """Run ``jobs`` on one scenario with at most ``concurrency`` dialogues in flight; a failed dialogue is
+    returned as its exception (its trace up to the failure is on disk), the others go on."""
+    if concurrency < 1:
+        raise ValueError(f"--concurrency: expected an integer >= 1, found {concurrency}")
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if game is None:
+        backend = None if backends is None else backends.reward
+        game = await asyncio.to_thread(Game, scenario, backend)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(job: Job) -> RunResult:
+        async with gate:
+            return await arun_dialogue(scenario, job.strategy, job.seed, dict(job.agents), out, game, evaluate,
+                                       backends)
+
+    results = await asyncio.gather(*(one(j) for j in jobs), return_exceptions=True)
+    return list(results)
+
+
+def run_dialogues(scenario: str | Path | Scenario, jobs: list[Job], *, concurrency: int = 8,
+                  out: str | Path = "runs", backends: Backends | None = None,
+                  evaluate: bool = True) -> list[RunResult | BaseException]:
+    """:func:`arun_dialogues` from synchronous code."""
+
+    async def go() -> list[RunResult | BaseException]:
+        try:
+            return await arun_dialogues(scenario, jobs, concurrency=concurrency, out=out, backends=backends,
+                                        evaluate=evaluate)
+        finally:
+            if backends is not None:
+                await backends.aclose()
+
+    return asyncio.run(go())

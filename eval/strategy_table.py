@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from dialectic.runner import run_dialogue
-from dialectic.strategies import card_names
+from dialectic.strategies import card_names, load_card
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIOS = [ROOT / "scenarios" / "harbour-sport-park.yaml", ROOT / "scenarios" / "island-airport.yaml"]
@@ -28,7 +28,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for scenario in args.scenario or DEFAULT_SCENARIOS:
-            for card in card_names():
+            for card in [c for c in card_names() if not load_card(c).needs_chat]:  # rational cards
                 labels: Counter[str] = Counter()
                 worst = []
                 for seed in range(args.seeds):

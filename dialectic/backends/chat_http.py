@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dialectic.backends._http import AsyncJSONPoster, BadResponse, RetryEvent, ServedClient
-from dialectic.backends.schema import bound_text, token_budget, unbounded_strings, validate
+from dialectic.backends.schema import bound_text, parse_reply, token_budget, unbounded_strings
 
 
 @dataclass
@@ -193,25 +193,7 @@ class ChatClient(ServedClient):
         except (KeyError, IndexError, TypeError) as e:
             raise BadResponse(f"{self.base_url}/chat/completions: unexpected reply {str(answer)[:300]}") from e
         usage = answer.get("usage") or {}
-        error: str | None = None
-        data: dict[str, Any] | None = None
-        if finish != "stop":
-            error = f"finish_reason {finish!r} (cut off at max_tokens?)"
-        elif not isinstance(text, str):
-            error = "no content"
-        else:
-            try:
-                parsed = json.loads(text)  # strict: raw control characters in strings are errors
-            except json.JSONDecodeError as e:
-                error = f"invalid JSON: {e}"
-            else:
-                problems = validate(parsed, schema)
-                if problems:
-                    error = "; ".join(problems[:5])
-                elif not isinstance(parsed, dict):
-                    error = "reply is not a JSON object"
-                else:
-                    data = parsed
+        error, data = parse_reply(text, finish, schema)
         attempt = Attempt(seed=seed, text=text if isinstance(text, str) else None, finish_reason=finish,
                           error=error, prompt_tokens=int(usage.get("prompt_tokens") or 0),
                           completion_tokens=int(usage.get("completion_tokens") or 0), latency_s=latency,

@@ -22,7 +22,33 @@ from typing import Any
 #: grammar backend may still let an invalid UTF-8 sequence through; the client's validation catches it).
 TEXT_CHARSETS = {"ascii": r"[ !#-\[\]-~]", "unicode": r'[^\x00-\x1f"\\]'}
 _BYTES_PER_CHAR = {"ascii": 1, "unicode": 4}
-_OURS = re.compile(r"^\^(\[.*\])\{(\d+),(\d+)\}\$$")
+#: xgrammar 0.2.8 fails on a bounded repetition above this count: the server answers HTTP 500 ("Check failed:
+#: per_rule_fsm_hashes[ref_rule_id].has_value()") for ``[...]{0,129}`` and above, so longer bounds are written
+#: as consecutive pieces of at most this many (``[...]{0,128}[...]{0,112}`` for 240).
+MAX_REPEAT = 128
+
+
+def bounded_pattern(cls: str, lo: int, hi: int) -> str:
+    """``^cls{lo,hi}$`` written as pieces of at most :data:`MAX_REPEAT` repetitions each."""
+    pieces = []
+    left_lo, left_hi = lo, hi
+    while True:
+        take_hi = min(left_hi, MAX_REPEAT)
+        take_lo = min(left_lo, take_hi)
+        pieces.append(f"{cls}{{{take_lo},{take_hi}}}")
+        left_lo, left_hi = left_lo - take_lo, left_hi - take_hi
+        if left_hi <= 0:
+            break
+    return "^" + "".join(pieces) + "$"
+
+
+def _ours(pattern: str) -> tuple[str, int] | None:
+    """(charset, max length) of a pattern :func:`bounded_pattern` wrote; None for any other pattern."""
+    for name, cls in TEXT_CHARSETS.items():
+        piece = re.escape(cls) + r"\{(\d+),(\d+)\}"
+        if re.fullmatch(r"\^(?:" + piece + r")+\$", pattern):
+            return name, sum(int(hi) for _, hi in re.findall(piece, pattern))
+    return None
 
 
 def bound_text(schema: dict[str, Any], charset: str = "ascii") -> dict[str, Any]:
@@ -46,7 +72,7 @@ def bound_text(schema: dict[str, Any], charset: str = "ascii") -> dict[str, Any]
         if (_types(out) == {"string"} and "maxLength" in out
                 and not any(k in out for k in ("enum", "const", "pattern", "format"))):
             lo, hi = int(out.pop("minLength", 0)), int(out.pop("maxLength"))
-            out["pattern"] = f"^{cls}{{{lo},{hi}}}$"
+            out["pattern"] = bounded_pattern(cls, lo, hi)
         return out
 
     return walk(schema)  # type: ignore[no-any-return]
@@ -85,7 +111,7 @@ def unbounded_strings(schema: dict[str, Any]) -> list[str]:
             return
         node = _resolve(node, schema)
         bounded = any(k in node for k in ("maxLength", "enum", "const")) or bool(
-            "pattern" in node and _OURS.match(node["pattern"]))
+            "pattern" in node and _ours(node["pattern"]) is not None)
         if "string" in _types(node) and not bounded:
             found.append(path or "$")
         for key, sub in (node.get("properties") or {}).items():
@@ -136,10 +162,9 @@ def max_json_bytes(schema: dict[str, Any], charset: str = "ascii") -> int | None
                 return None
             return max(len(str(int(lo))), len(str(int(hi))))
         if t == "string":
-            m = _OURS.match(node.get("pattern", ""))
-            if m:
-                return 2 + int(m.group(3)) * (_BYTES_PER_CHAR["ascii"] if m.group(1) == TEXT_CHARSETS["ascii"]
-                                              else _BYTES_PER_CHAR["unicode"])
+            ours = _ours(node.get("pattern", ""))
+            if ours is not None:
+                return 2 + ours[1] * _BYTES_PER_CHAR[ours[0]]
             if "maxLength" in node:
                 return 2 + 6 * int(node["maxLength"])
             return None
@@ -257,3 +282,22 @@ def validate(instance: Any, schema: dict[str, Any]) -> list[str]:
 
     check(instance, schema, "", 0)
     return errors
+
+
+def parse_reply(text: Any, finish: str | None, schema: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """(error, object): a finished reply parsed strictly (raw control characters in strings are errors) and
+    validated against the caller's own schema; exactly one of the two is None."""
+    if finish != "stop":
+        return f"finish_reason {finish!r} (cut off at max_tokens?)", None
+    if not isinstance(text, str):
+        return "no content", None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as e:
+        return f"invalid JSON: {e}", None
+    problems = validate(parsed, schema)
+    if problems:
+        return "; ".join(problems[:5]), None
+    if not isinstance(parsed, dict):
+        return "reply is not a JSON object", None
+    return None, parsed

@@ -1,6 +1,6 @@
 """The dialogue model: moves, the public table, observations, and the LangGraph engine."""
 
-from dialectic.dialogue._engine import DialogueState, build_graph, run_graph
+from dialectic.dialogue._engine import DialogueState, arun_graph, build_graph, build_staged_graph, run_graph
 from dialectic.dialogue._move import MEDIATOR, Move, MoveError
 from dialectic.dialogue._observation import MediatorObservation, Observation, PublicGame, Said
 from dialectic.dialogue._session import ACTING, Session, participant_rng
@@ -18,7 +18,9 @@ __all__ = [
     "Said",
     "Session",
     "Table",
+    "arun_graph",
     "build_graph",
+    "build_staged_graph",
     "participant_rng",
     "run_graph",
 ]

@@ -22,6 +22,7 @@ from dialectic.dialogue._session import Session
 from dialectic.dialogue._table import Table
 
 REFEREE = "referee"
+REWARD = "reward"
 EndReason = Literal["settlement", "round_limit", "deadlock"]
 
 
@@ -44,7 +45,11 @@ def _agent_node(participant: str) -> Any:
 
 
 def _referee(state: DialogueState, runtime: Runtime[Session]) -> dict[str, Any]:
-    session = runtime.context
+    return _judge(state, runtime.context, None)
+
+
+def _judge(state: DialogueState, session: Session, generation: Any) -> dict[str, Any]:
+    """Apply the pending move to the table, record it (with how it was generated) and apply the rules."""
     move = state["pending"]
     if move is None:
         return {"end": state["end"] or "deadlock"}
@@ -53,8 +58,50 @@ def _referee(state: DialogueState, runtime: Runtime[Session]) -> dict[str, Any]:
     session.check(move)
     table = before.apply(move, turn)
     said = Said(turn=turn, round=session.round_of(turn), move=move, answers=before.proposal)
-    session.record(said, table)
+    session.record(said, table, generation)
     return {"table": table, "record": [said], "pending": None, "turn": turn, "end": session.decide(table, turn)}
+
+
+class StagedState(DialogueState):
+    """State of the graph with a reward step: an LLM participant's draft waits here to be scored."""
+
+    draft: Any
+    generation: Any
+
+
+def _drafting_node(participant: str) -> Any:
+    async def speak(state: StagedState, runtime: Runtime[Session]) -> dict[str, Any]:
+        out = await runtime.context.aspeak(participant, state["table"], state["record"], state["turn"] + 1)
+        if out is None:
+            return {"pending": None, "end": "deadlock"}
+        if isinstance(out, Move):
+            return {"pending": out}
+        return {"draft": out}
+
+    return speak
+
+
+async def _reward_step(state: StagedState, runtime: Runtime[Session]) -> dict[str, Any]:
+    """Score the draft's candidates with the reward model(s) and put the chosen move up for the referee."""
+    move, generation = await runtime.context.reward_step(state["draft"], state["table"], state["turn"] + 1)
+    if move is None:
+        return {"draft": None, "pending": None, "generation": generation, "end": "deadlock"}
+    return {"draft": None, "pending": move, "generation": generation}
+
+
+async def _staged_referee(state: StagedState, runtime: Runtime[Session]) -> dict[str, Any]:
+    if state["pending"] is None:
+        generation = state.get("generation")
+        if generation is not None:  # a mediator with no valid draft: recorded, then deadlock
+            runtime.context.record_failed_draft(generation, state["turn"] + 1)
+        return {"end": state["end"] or "deadlock", "generation": None}
+    out = _judge(state, runtime.context, state.get("generation"))
+    out["generation"] = None
+    return out
+
+
+def _after_speaker(state: StagedState) -> str:
+    return REWARD if state.get("draft") is not None else REFEREE
 
 
 def _route(order: tuple[str, ...]) -> Any:
@@ -91,4 +138,38 @@ def run_graph(session: Session) -> DialogueState:
     }
     limit = 2 * session.max_turns + 4
     final: DialogueState = graph.invoke(initial, context=session, config={"recursion_limit": limit})
+    return final
+
+
+@lru_cache(maxsize=64)
+def build_staged_graph(order: tuple[str, ...]) -> Any:
+    """The graph for runs with LLM participants (async): participant -> reward step -> referee. A rational
+    participant's move skips the reward step; an LLM participant's draft goes through it."""
+    graph = StateGraph(StagedState, context_schema=Session)
+    for participant in order:
+        graph.add_node(participant, _drafting_node(participant))
+        graph.add_conditional_edges(participant, _after_speaker, [REWARD, REFEREE])
+    graph.add_node(REWARD, _reward_step)
+    graph.add_edge(REWARD, REFEREE)
+    graph.add_node(REFEREE, _staged_referee)
+    graph.add_edge(START, order[0])
+    graph.add_conditional_edges(REFEREE, _route(order), [*order, END])
+    return graph.compile()
+
+
+async def arun_graph(session: Session) -> DialogueState:
+    """Run one dialogue with a reward step (LLM participants), asynchronously; the recursion limit covers
+    three steps per turn."""
+    graph = build_staged_graph(tuple(session.order))
+    initial: StagedState = {
+        "table": session.opening_table(),
+        "record": [],
+        "pending": None,
+        "turn": 0,
+        "end": None,
+        "draft": None,
+        "generation": None,
+    }
+    limit = 3 * session.max_turns + 4
+    final: DialogueState = await graph.ainvoke(initial, context=session, config={"recursion_limit": limit})
     return final

@@ -38,6 +38,7 @@ class Session:
         mutual_tolerance: bool,
         seed: int,
         writer: TraceWriter | None = None,
+        backends: Any = None,
     ):
         self.game = game
         self.public = PublicGame.of(game)
@@ -46,6 +47,7 @@ class Session:
         self.mutual_tolerance = mutual_tolerance
         self.seed = seed
         self.writer = writer
+        self.backends = backends  # chat + reward backends for LLM participants (dialectic.backends.Backends)
         groups = game.group_ids
         start = groups.index(game.opening.speaker)
         rotation = groups[start + 1 :] + groups[: start + 1]
@@ -54,6 +56,7 @@ class Session:
         self.rngs[MEDIATOR] = participant_rng(seed, len(groups))
         self.max_turns = game.rounds * len(self.order)
         self.events: list[MoveEvent] = []
+        self.failed_drafts: list[tuple[int, Any]] = []
 
     def opening_views(self) -> dict[str, Outcome]:
         return dict(self.public.opening_views)
@@ -85,6 +88,53 @@ class Session:
         finally:
             ACTING.reset(token)
 
+    @property
+    def staged(self) -> bool:
+        """True when some participant drafts with an LLM: the run needs the graph with a reward step."""
+        speakers = [*self.agents.values(), *([self.mediator] if self.mediator is not None else [])]
+        return any(hasattr(s, "adraft") for s in speakers)
+
+    async def aspeak(self, participant: str, table: Table, record: Sequence[Said], turn: int) -> Any:
+        """A Move (rational participants), a Draft to be scored (LLM participants), or None (deadlock)."""
+        speaker = self.mediator if participant == MEDIATOR else self.agents[participant]
+        if not hasattr(speaker, "adraft"):
+            return self.speak(participant, table, record, turn)
+        if self.backends is None or self.backends.chat is None:
+            raise RuntimeError(f"{participant} is an LLM participant but the run has no chat backend "
+                               "(pass --endpoints FILE from `dialectic serve`, or --backend transformers)")
+        rng = self.rngs[participant]
+        if participant == MEDIATOR:
+            mobs = MediatorObservation(self.game, table, record, turn, self.round_of(turn), rng)
+            return await speaker.adraft(mobs, self.backends.chat)
+        obs = Observation(me=participant, utility=self.game.utilities[participant], public=self.public,
+                          table=table, record=record, turn=turn, round=self.round_of(turn), rng=rng)
+        token = ACTING.set(participant)
+        try:
+            return await speaker.adraft(obs, self.backends.chat)
+        finally:
+            ACTING.reset(token)
+
+    async def reward_step(self, draft: Any, table: Table, turn: int) -> tuple[Move | None, Any]:
+        """The graph's reward step: the draft's candidates scored by reward models, the move chosen."""
+        from dialectic.strategies.llm import choose_agent_move, choose_mediator_move
+
+        if draft.role == "mediator":
+            return await choose_mediator_move(draft, self.game)
+        agent = self.agents[draft.participant]
+        token = ACTING.set(draft.participant)
+        try:
+            move, generation, pair = await choose_agent_move(
+                draft, self.game.utilities[draft.participant], table, agent.params.stance_penalty)
+        finally:
+            ACTING.reset(token)
+        if pair is not None:
+            agent.remember(turn, pair.view, pair.proposal)
+        return move, generation
+
+    def record_failed_draft(self, generation: Any, turn: int) -> None:
+        """A mediator whose every draft was invalid: the run ends in deadlock; the drafts stay on record."""
+        self.failed_drafts.append((turn, generation))
+
     def check(self, move: Move) -> None:
         """A move must fit the space and name only known groups."""
         space = self.game.space
@@ -99,7 +149,7 @@ class Session:
         if unknown:
             raise MoveError(f"{where}: tolerates names {unknown}, expected other group ids")
 
-    def record(self, said: Said, table: Table) -> None:
+    def record(self, said: Said, table: Table, generation: Any = None) -> None:
         space, move = self.game.space, said.move
         view_at = space.index(move.view)
         proposal_at = None if move.proposal is None else space.index(move.proposal)
@@ -126,6 +176,8 @@ class Session:
                 },
             }
         )
+        if generation is not None:
+            event.generation = generation
         self.events.append(event)
         if self.writer is not None:
             self.writer.write(event)

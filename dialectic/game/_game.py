@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -20,15 +21,22 @@ class Opening:
 
 
 class Game:
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, reward_backend: Any = None):
+        """``reward_backend``: the served reward models' client (HTTP or in-process), for scenarios whose
+        groups have ``reward: {kind: served}``; ignored by every other kind."""
         self.scenario = scenario
+        self.reward_backend = reward_backend
         self.space = build_space(scenario.space)
         self.group_ids = scenario.group_ids
         self.shares = {g.id: g.share for g in scenario.groups}
         self.utilities: dict[str, GroupUtility] = {
-            g.id: GroupUtility(g.id, build_reward(g.reward, self.space), self.space, g.reservation)
+            g.id: GroupUtility(g.id, build_reward(g.reward, self.space, reward_backend), self.space, g.reservation)
             for g in scenario.groups
         }
+        for g in scenario.groups:  # the group's own words about itself, for its LLM agent's prompt
+            self.utilities[g.id].name = g.name or g.id
+            self.utilities[g.id].persona = g.persona
+        self._check_served()
         if isinstance(self.space, StatementSpace):
             self.space.set_profiles(np.stack([self.utilities[g].values for g in self.group_ids]))
         self.rule = AgreementRule(
@@ -42,6 +50,20 @@ class Game:
         else:
             first = self.group_ids[0]
             self.opening = Opening(first, self.utilities[first].best())
+
+    def _check_served(self) -> None:
+        """Served rewards are known only now: their range must be non-degenerate, the reservation reachable."""
+        for index, group in enumerate(self.scenario.groups):
+            if group.reward.kind != "served":
+                continue
+            utility = self.utilities[group.id]
+            where = f"groups[{index}]"
+            if utility.high <= utility.low:
+                raise ValueError(f"{where}.reward: the served model {group.reward.adapter!r} gives every outcome "
+                                 f"the same reward ({utility.high:g}); expected rewards that differ")
+            if group.reservation > utility.high:
+                raise ValueError(f"{where}.reservation: expected at most the best served reward "
+                                 f"{utility.high:g} (adapter {group.reward.adapter!r}), found {group.reservation:g}")
 
     @property
     def epsilon(self) -> float:

@@ -27,5 +27,9 @@ def reward(kind: str) -> Callable[[RewardFactory], RewardFactory]:
     return rewards.register(kind)
 
 
-def build_reward(spec: Any, space: DiscreteSpace) -> RewardModel:
-    return rewards.get(spec.kind)(spec, space)
+def build_reward(spec: Any, space: DiscreteSpace, backend: Any = None) -> RewardModel:
+    """The reward model of a scenario spec; kinds marked ``needs_backend`` (served models) get ``backend``."""
+    factory = rewards.get(spec.kind)
+    if getattr(factory, "needs_backend", False):
+        return factory(spec, space, backend)  # type: ignore[call-arg]
+    return factory(spec, space)

@@ -19,6 +19,8 @@ class GroupUtility:
 
     def __init__(self, group_id: str, model: RewardModel, space: DiscreteSpace, reservation: float):
         self.group_id = group_id
+        self.name = group_id
+        self.persona = ""
         self.model = model
         self.space = space
         self.rewards = np.asarray(model.score(space.outcomes), dtype=np.float64)

@@ -168,6 +168,17 @@ class StatementScores(Strict):
     scores: dict[str, float]
 
 
+class ServedReward(Strict):
+    """A text reward model served by vLLM (`POST /classify`) or run in-process (transformers): the group's
+    LoRA adapter on the shared base reward model. The endpoint comes from the run (`--endpoints FILE`,
+    `--backend`); the scenario names only the adapter. Outcomes are scored by their text (a statement's
+    text; for a discrete space, its issues and options in words), so the range and the reachability of
+    the reservation are known only once the model is served (checked when the Game is built)."""
+
+    kind: Literal["served"]
+    adapter: Identifier
+
+
 class LinearReward(Strict):
     """r(x) = constant + sum_i weights[i] * x_i over a continuous space (issues not named weigh 0)."""
 
@@ -186,7 +197,8 @@ class QuadraticReward(Strict):
 
 
 RewardSpec = Annotated[
-    AdditiveReward | TableReward | StatementScores | LinearReward | QuadraticReward, Field(discriminator="kind")
+    AdditiveReward | TableReward | StatementScores | ServedReward | LinearReward | QuadraticReward,
+    Field(discriminator="kind"),
 ]
 
 
@@ -360,6 +372,8 @@ def _reward_range(scenario: Scenario, index: int) -> tuple[float, float]:
 
 def _check_reward(scenario: Scenario, index: int) -> None:
     group = scenario.groups[index]
+    if isinstance(group.reward, ServedReward):
+        return  # its range exists only once served: checked when the Game scores the space
     worst, best = _reward_range(scenario, index)
     if best == worst:
         raise _fail(f"groups[{index}].reward", "rewards that differ between outcomes", f"all {best:g}")

@@ -96,6 +96,15 @@ class DiscreteSpace:
     def label(self, outcome: Outcome) -> str:
         return ",".join(opts[k] for opts, k in zip(self.options, outcome, strict=True))
 
+    def text(self, outcome: Outcome) -> str:
+        """The outcome in words, one "issue: option" per issue (what a text reward model reads)."""
+        parts = []
+        for issue, k in zip(self.spec.issues, outcome, strict=True):
+            names = getattr(issue, "option_names", None)
+            option = names[k] if names else issue.options[k]
+            parts.append(f"{issue.name or issue.id}: {option}")
+        return "; ".join(parts)
+
     def is_valid(self, outcome: Sequence[int]) -> bool:
         return len(outcome) == self.n_issues and all(
             isinstance(k, int) and 0 <= k < r for k, r in zip(outcome, self._radix_list, strict=False)

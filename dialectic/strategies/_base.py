@@ -37,6 +37,7 @@ class PolicySpec:
     description: str
     params: type[Params]
     build: Callable[[Any, str, GroupUtility, PublicGame], Policy]
+    needs_chat: bool = False  # an LLM policy: runs only with a chat backend
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class MediatorSpec:
     description: str
     params: type[Params]
     build: Callable[[Any, Game], Mediator]
+    needs_chat: bool = False
 
 
 policies: Registry[PolicySpec] = Registry("policy")
@@ -52,23 +54,23 @@ mediators: Registry[MediatorSpec] = Registry("mediator")
 
 
 def policy(
-    name: str, description: str, params: type[Params] = Params
+    name: str, description: str, params: type[Params] = Params, needs_chat: bool = False
 ) -> Callable[[Callable[..., Policy]], Callable[..., Policy]]:
     """Register a policy: `build(params, me, own_utility, public_game)`; it never sees other groups'
     reward models (DESIGN.md, "What an agent knows")."""
 
     def add(build: Callable[..., Policy]) -> Callable[..., Policy]:
-        policies.register(name)(PolicySpec(name, description, params, build))
+        policies.register(name)(PolicySpec(name, description, params, build, needs_chat))
         return build
 
     return add
 
 
 def mediator(
-    name: str, description: str, params: type[Params] = Params
+    name: str, description: str, params: type[Params] = Params, needs_chat: bool = False
 ) -> Callable[[Callable[..., Mediator]], Callable[..., Mediator]]:
     def add(build: Callable[..., Mediator]) -> Callable[..., Mediator]:
-        mediators.register(name)(MediatorSpec(name, description, params, build))
+        mediators.register(name)(MediatorSpec(name, description, params, build, needs_chat))
         return build
 
     return add

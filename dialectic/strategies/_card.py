@@ -84,6 +84,13 @@ class StrategyCard(BaseModel):
             raise _problem("mediator", "no mediator unless protocol is 'mediated'", self.mediator.policy)
         return self
 
+    @property
+    def needs_chat(self) -> bool:
+        """True when an LLM participant is in the cast or mediates: runs need a chat backend."""
+        entries = [e for _, e in self.cast.entries()]
+        return any(policies.get(e.policy).needs_chat for e in entries) or (
+            self.mediator is not None and mediators.get(self.mediator.policy).needs_chat)
+
     def with_agents(self, overrides: dict[str, str]) -> StrategyCard:
         """This card with `--agent GROUP=POLICY` overrides applied (validated like the card)."""
         if not overrides:

@@ -6,7 +6,7 @@ Nothing here holds a timestamp: the same scenario, strategy and seed give a byte
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,13 @@ NamedOutcome = dict[str, str]
 class Event(BaseModel):
     model_config = ConfigDict(extra="forbid")
     v: int = SCHEMA_VERSION
+    #: Optional blocks written only when present (LLM runs), so rational traces stay as they were.
+    omit_if_none: ClassVar[frozenset[str]] = frozenset()
+
+    def line(self) -> str:
+        """The event as one JSON line."""
+        drop = {name for name in self.omit_if_none if getattr(self, name) is None}
+        return self.model_dump_json(exclude=drop or None)
 
 
 class AgentSpec(BaseModel):
@@ -25,6 +32,55 @@ class AgentSpec(BaseModel):
     group: str
     policy: str
     params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RewardPair(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    view: float | None = None
+    proposal: float | None = None
+
+
+class BackendInfo(BaseModel):
+    """What served an LLM run: the backend kind, each endpoint or model path, and the versions, so a run can
+    be repeated (exact replay of LLM text comes from a response cache; vLLM batching is not bit-reproducible)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str
+    chat: dict[str, Any] | None = None
+    reward: dict[str, Any] | None = None
+    versions: dict[str, str] = Field(default_factory=dict)
+
+
+class Candidate(BaseModel):
+    """One sampled move (or, for a mediator, one drafted settlement) and what the reward models said of it."""
+
+    model_config = ConfigDict(extra="forbid")
+    seed: int | None
+    valid: bool
+    error: str | None = None
+    reply: dict[str, Any] | None = None
+    attempts: int = 1
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    #: group -> normalised utility of the candidate's view and proposal under that group's reward model
+    rewards: dict[str, RewardPair] = Field(default_factory=dict)
+    score: float | None = None
+
+
+class Generation(BaseModel):
+    """How an LLM participant's move was made: the exact messages sent, the sampling settings, every
+    candidate with its rewards, the choice, and whether it held its position because nothing was valid."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompt: str
+    messages: list[dict[str, str]]
+    sampling: dict[str, Any]
+    candidates: list[Candidate]
+    chosen: int | None
+    rule: str
+    held: bool = False
+    ranking: list[int] | None = None
+    feedback: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Header(Event):
@@ -41,6 +97,8 @@ class Header(Event):
     seed: int
     rounds: int
     order: list[str]
+    backend: BackendInfo | None = None
+    omit_if_none: ClassVar[frozenset[str]] = frozenset({"backend"})
 
 
 class OpeningEvent(Event):
@@ -48,12 +106,6 @@ class OpeningEvent(Event):
     speaker: str
     proposal: NamedOutcome | None
     views: dict[str, NamedOutcome]
-
-
-class RewardPair(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    view: float | None = None
-    proposal: float | None = None
 
 
 class MoveEvent(Event):
@@ -70,6 +122,8 @@ class MoveEvent(Event):
     rationale: str = ""
     target: float | None = None
     rewards: dict[str, RewardPair] = Field(default_factory=dict)
+    generation: Generation | None = None
+    omit_if_none: ClassVar[frozenset[str]] = frozenset({"generation"})
 
 
 class EndEvent(Event):

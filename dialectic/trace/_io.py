@@ -31,7 +31,7 @@ class TraceWriter:
     def write(self, event: Event) -> None:
         if self._file is None:
             raise ValueError(f"trace {self.path} is closed")
-        self._file.write(event.model_dump_json(exclude_defaults=False) + "\n")
+        self._file.write(event.line() + "\n")
         self._file.flush()
 
     def close(self) -> None:

@@ -60,7 +60,7 @@ def vllm_servers(tiny_models: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 
     logs = tmp_path_factory.mktemp("vllm-logs")
     servers = {
-        "chat": chat_server(tiny_models.chat, max_model_len=2048, seed=0, log_path=logs / "chat.log"),
+        "chat": chat_server(tiny_models.chat, max_model_len=4096, seed=0, log_path=logs / "chat.log"),
         "reward": reward_server(tiny_models.reward, tiny_models.adapters, max_model_len=2048,
                                 log_path=logs / "reward.log"),
         "victim": reward_server(tiny_models.reward, {"g1": tiny_models.adapters["g1"]}, max_model_len=512,

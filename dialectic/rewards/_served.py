@@ -1,0 +1,79 @@
+"""Served text reward models: a group's LoRA adapter on a shared base reward model, scored over vLLM's
+``/classify`` (:class:`~dialectic.backends.reward_http.HTTPRewardClient`) or in-process with transformers
+(:class:`~dialectic.backends.reward_local.LocalRewardModel`).
+
+An outcome is scored by its text (``space.text``). The agent of the group and the evaluator hold the same
+:class:`ServedRewardModel`: its scores of the whole space are taken once, when the Game is built (one
+batched request per group), and every later request for a text it has seen is answered from that record,
+so what the agent optimised is exactly what it is judged by. A text it has not seen (an LLM agent's new
+statement) goes to the server and joins the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from dialectic.rewards._protocol import reward
+from dialectic.scenario import ServedReward
+from dialectic.space import DiscreteSpace
+
+#: Spaces larger than this are not scored whole by a served model (one text per outcome).
+SERVED_SPACE_LIMIT = 100_000
+
+
+class RewardBackend(Protocol):
+    """What the HTTP and in-process reward clients share."""
+
+    async def score(self, name: str, texts: Sequence[str]) -> list[float]: ...
+
+    def score_sync(self, name: str, texts: Sequence[str]) -> list[float]: ...
+
+
+class NoRewardBackend(RuntimeError):
+    """A scenario with served rewards was loaded without a reward backend."""
+
+
+class ServedRewardModel:
+    """One group's served reward: ``score(outcomes)`` for the space, ``ascore_texts`` for any text."""
+
+    def __init__(self, adapter: str, space: DiscreteSpace, backend: RewardBackend):
+        self.adapter = adapter
+        self.space = space
+        self.backend = backend
+        self.record: dict[str, float] = {}
+
+    def texts(self, outcomes: np.ndarray) -> list[str]:
+        return [self.space.text(tuple(int(k) for k in row)) for row in outcomes]
+
+    def score(self, outcomes: np.ndarray) -> np.ndarray:
+        texts = self.texts(outcomes)
+        missing = sorted({t for t in texts if t not in self.record})
+        if missing:
+            self.record.update(zip(missing, self.backend.score_sync(self.adapter, missing), strict=True))
+        return np.array([self.record[t] for t in texts], dtype=np.float64)
+
+    async def ascore_texts(self, texts: Sequence[str]) -> list[float]:
+        """Raw rewards of ``texts``; texts not seen before are scored by the backend (one batched request)."""
+        missing = sorted({t for t in texts if t not in self.record})
+        if missing:
+            self.record.update(zip(missing, await self.backend.score(self.adapter, missing), strict=True))
+        return [self.record[t] for t in texts]
+
+
+@reward("served")
+def served(spec: ServedReward, space: DiscreteSpace, backend: Any = None) -> ServedRewardModel:
+    if backend is None:
+        raise NoRewardBackend(
+            f"reward kind 'served' (adapter {spec.adapter!r}) needs a reward backend: run with "
+            "`--endpoints FILE` (written by `dialectic serve`) or `--backend transformers --endpoints FILE`"
+        )
+    if space.size > SERVED_SPACE_LIMIT:
+        raise ValueError(f"a served reward scores every outcome by its text; this space has {space.size} "
+                         f"outcomes (limit {SERVED_SPACE_LIMIT})")
+    return ServedRewardModel(spec.adapter, space, backend)
+
+
+served.needs_backend = True  # type: ignore[attr-defined]

@@ -1,0 +1,175 @@
+"""LLM participants: an agent policy (negotiator, dialectical, critic prompts) and the Habermas mediator.
+
+Each samples ``n`` candidates from the chat backend with the reply's JSON schema as structured output; the
+engine's reward step then scores them with the group's reward model (the mediator: every group's) and plays
+the best. The rewards of the agent's earlier moves are fed back in its next prompt. A candidate that is not
+schema-valid after the client's retries is recorded as invalid; if every candidate is, the agent holds its
+position (same view and stance, no proposal) and the trace says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from dialectic.dialogue import MEDIATOR, MediatorObservation, Move, Observation, PublicGame
+from dialectic.game import Game
+from dialectic.rewards import GroupUtility
+from dialectic.strategies._base import Params, mediator, policy
+from dialectic.strategies.llm._context import agent_fields, history_text, outcome_text, space_text, table_text
+from dialectic.strategies.llm._draft import ChatBackend, Draft
+from dialectic.strategies.llm._prompt import PromptError, load_prompt
+from dialectic.strategies.llm._schema import move_schema, parse_outcome, settlement_schema, to_move
+
+SEED_RANGE = 2**31 - 1
+
+
+class LLMParams(Params):
+    prompt: str = "negotiator"
+    n: int = Field(default=1, ge=1, le=32, description="candidates sampled per turn (best-of-n)")
+    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(default=None, ge=16, description="default: the schema's own token budget")
+    utterance_chars: int = Field(default=240, ge=8, le=4000)
+    rationale_chars: int = Field(default=120, ge=0, le=2000)
+    history: int = Field(default=12, ge=0, description="moves of the public record shown in the prompt")
+    stance_penalty: float = Field(
+        default=0.0, ge=0.0,
+        description="subtracted from a candidate's score when its 'accepts' contradicts the group's reward "
+                    "model (accepts below the reservation or rejects at/above it); 0 leaves stances to the LLM")
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_exists(cls, value: str) -> str:
+        try:
+            load_prompt(value)
+        except PromptError as e:
+            raise ValueError(str(e)) from None
+        return value
+
+
+def sampling(params: LLMParams) -> dict[str, Any]:
+    return {"n": params.n, "temperature": params.temperature, "top_p": params.top_p,
+            "max_tokens": params.max_tokens}
+
+
+async def sample(chat: ChatBackend, messages: list[dict[str, str]], schema: dict[str, Any], name: str,
+                 params: LLMParams, seeds: list[int]) -> list[Any]:
+    """The n candidates, requested concurrently (vLLM batches them)."""
+    return list(await asyncio.gather(*(
+        chat.complete_json(messages, schema, name=name, seed=s, max_tokens=params.max_tokens,
+                           temperature=params.temperature, top_p=params.top_p)
+        for s in seeds
+    )))
+
+
+class LLMAgent:
+    """One group's LLM agent. It sees its own utility only (DESIGN.md, "What an agent knows")."""
+
+    def __init__(self, params: LLMParams, me: str, utility: GroupUtility, public: PublicGame):
+        self.params = params
+        self.me = me
+        self.utility = utility
+        self.public = public
+        self.template = load_prompt(params.prompt)
+        self.schema = move_schema(public, me, utterance_chars=params.utterance_chars,
+                                  rationale_chars=params.rationale_chars)
+        self.feedback: list[dict[str, Any]] = []
+
+    def act(self, obs: Observation) -> Move:
+        raise RuntimeError("an LLM agent drafts asynchronously; the engine runs it through its reward step")
+
+    async def adraft(self, obs: Observation, chat: ChatBackend) -> Draft:
+        fields = agent_fields(obs, self.utility.persona, self.utility.name, self.feedback, self.params.history)
+        messages = self.template.render(fields)
+        seeds = [int(obs.rng.integers(SEED_RANGE)) for _ in range(self.params.n)]
+        replies = await sample(chat, messages, self.schema, "move", self.params, seeds)
+        moves: list[Move | None] = []
+        errors: list[str | None] = []
+        for reply in replies:
+            if reply.data is None:
+                moves.append(None)
+                errors.append(reply.error or "no valid reply")
+                continue
+            try:
+                moves.append(to_move(self.me, reply.data, self.public, obs.table))
+                errors.append(None)
+            except (KeyError, ValueError) as e:  # schema-valid but not a move of this game
+                moves.append(None)
+                errors.append(f"not a move of this game: {e}")
+        return Draft(self.me, "agent", self.params.prompt, messages, sampling(self.params), seeds, replies,
+                     moves, errors, feedback=list(self.feedback[-6:]))
+
+    def remember(self, turn: int, view: float, proposal: float | None) -> None:
+        """The reward of the move just played, fed back in the next prompt."""
+        self.feedback.append({"turn": turn, "view": view, "proposal": proposal})
+
+
+class HabermasParams(LLMParams):
+    prompt: str = "habermas-mediator"
+    n: int = Field(default=4, ge=2, le=32, description="settlements drafted per turn, put to the election")
+
+
+class HabermasMediator:
+    """Drafts n settlements; every group's reward model ranks them; a Schulze election (weighted by the
+    groups' population shares) picks the one tabled; the agents' critiques feed the next drafts."""
+
+    def __init__(self, params: HabermasParams, game: Game):
+        self.params = params
+        self.game = game
+        self.public = PublicGame.of(game)
+        self.template = load_prompt(params.prompt)
+        self.schema = settlement_schema(self.public, utterance_chars=params.utterance_chars)
+
+    def act(self, obs: MediatorObservation) -> Move | None:
+        raise RuntimeError("an LLM mediator drafts asynchronously; the engine runs it through its reward step")
+
+    def _fields(self, obs: MediatorObservation) -> dict[str, Any]:
+        space, public = self.game.space, self.public
+        tabled = [s.move.proposal for s in obs.record if s.move.proposal is not None][-4:]
+        lines = []
+        for outcome in dict.fromkeys(tabled):
+            values = ", ".join(f"{g} {self.game.utilities[g](outcome):.2f}" for g in public.group_ids)
+            lines.append(f"- {outcome_text(space, outcome)}: {values}")
+        critiques = [s for s in obs.record if s.move.speaker != MEDIATOR]
+        return {
+            "group": MEDIATOR, "group_name": "mediator", "persona": "", "others": ", ".join(public.group_ids),
+            "n_groups": len(public.group_ids), "space": space_text(space), "rule": public.rule.describe(),
+            "round": obs.round, "rounds": public.rounds, "turn": obs.turn,
+            "table": table_text(public, obs.table), "history": "",
+            "critiques": history_text(public, critiques, self.params.history),
+            "own": "\n".join(lines) or "(nothing tabled yet)", "feedback": "", "reservation": "",
+            "candidates": "",
+        }
+
+    async def adraft(self, obs: MediatorObservation, chat: ChatBackend) -> Draft:
+        messages = self.template.render(self._fields(obs))
+        seeds = [int(obs.rng.integers(SEED_RANGE)) for _ in range(self.params.n)]
+        replies = await sample(chat, messages, self.schema, "settlement", self.params, seeds)
+        moves: list[Move | None] = []
+        errors: list[str | None] = []
+        for reply in replies:
+            if reply.data is None:
+                moves.append(None)
+                errors.append(reply.error or "no valid reply")
+                continue
+            outcome = parse_outcome(self.game.space, reply.data["proposal"])
+            moves.append(Move(speaker=MEDIATOR, view=outcome, proposal=outcome,
+                              utterance=str(reply.data.get("utterance", ""))))
+            errors.append(None)
+        return Draft(MEDIATOR, "mediator", self.params.prompt, messages, sampling(self.params), seeds, replies,
+                     moves, errors, rule="schulze")
+
+
+@policy("llm", "LLM agent: samples n moves from the chat backend (structured output), its group's reward "
+        "model picks the best (best-of-n); prompt from agents/prompts/", LLMParams, needs_chat=True)
+def _build_llm(params: LLMParams, me: str, utility: GroupUtility, public: PublicGame) -> LLMAgent:
+    return LLMAgent(params, me, utility, public)
+
+
+@mediator("habermas", "LLM mediator (Habermas Machine): drafts n settlements, each group's reward model "
+          "ranks them, a Schulze election picks one; agents critique; repeat", HabermasParams, needs_chat=True)
+def _build_habermas(params: HabermasParams, game: Game) -> HabermasMediator:
+    return HabermasMediator(params, game)

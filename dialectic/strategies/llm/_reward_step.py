@@ -1,0 +1,129 @@
+"""The reward step of the graph: score a Draft's candidates with reward models and choose the move played.
+
+An agent's candidates are scored by its own group's reward model only (what an agent knows): the score of
+a candidate is the mean normalised utility of its view and its proposal (when it makes one), minus
+``stance_penalty`` when its ``accepts`` contradicts the reward model; the highest score is played (ties: the
+first sampled). A mediator's drafts are scored by every group's reward model, and a Schulze election over
+those rankings, weighted by the groups' shares, picks the one tabled (the Habermas Machine's procedure).
+
+Served reward models are asked through their backend (``ascore_texts``: the texts of views and proposals,
+one batched request per group); scenario reward kinds are looked up. Normalisation is the group's own over
+the space, clipped to [0, 1] (DESIGN.md: a new statement is measured on the pool's scale).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from dialectic.dialogue import Move, Table
+from dialectic.game import Game
+from dialectic.rewards import GroupUtility, ServedRewardModel
+from dialectic.social_choice import schulze
+from dialectic.space import Outcome
+from dialectic.strategies.llm._draft import Draft
+from dialectic.strategies.llm._schema import hold
+from dialectic.trace import Candidate, Generation, RewardPair
+
+
+async def utilities(utility: GroupUtility, outcomes: Sequence[Outcome]) -> list[float]:
+    """Normalised utilities of ``outcomes`` under the group's reward model (served models asked live)."""
+    if not outcomes:
+        return []
+    model = utility.model
+    if isinstance(model, ServedRewardModel):
+        raw = np.array(await model.ascore_texts([utility.space.text(o) for o in outcomes]))
+        return [float(x) for x in np.clip((raw - utility.low) / (utility.high - utility.low), 0.0, 1.0)]
+    return [utility(o) for o in outcomes]
+
+
+def _stance_contradicts(move: Move, table: Table, value_of_table: float | None, utility: GroupUtility) -> bool:
+    if move.accepts is None or table.proposal is None or value_of_table is None:
+        return False
+    acceptable = value_of_table >= utility.reservation - 1e-12
+    return bool(move.accepts) != acceptable
+
+
+async def _pairs(utility: GroupUtility, moves: Sequence[Move | None]) -> list[RewardPair | None]:
+    """Each valid candidate's (view, proposal) utilities, asked in one batch."""
+    wanted: list[Outcome] = []
+    for m in moves:
+        if m is not None:
+            wanted.append(m.view)
+            if m.proposal is not None:
+                wanted.append(m.proposal)
+    unique = list(dict.fromkeys(wanted))
+    values = dict(zip(unique, await utilities(utility, unique), strict=True))
+    return [None if m is None else
+            RewardPair(view=values[m.view], proposal=None if m.proposal is None else values[m.proposal])
+            for m in moves]
+
+
+def _candidates(draft: Draft, rewards: list[dict[str, RewardPair]], scores: list[float | None]) -> list[Candidate]:
+    out = []
+    for k, reply in enumerate(draft.replies):
+        out.append(Candidate(
+            seed=draft.seeds[k], valid=draft.moves[k] is not None, error=draft.errors[k],
+            reply=getattr(reply, "data", None), attempts=len(getattr(reply, "attempts", []) or [1]),
+            prompt_tokens=int(getattr(reply, "prompt_tokens", 0)),
+            completion_tokens=int(getattr(reply, "completion_tokens", 0)),
+            rewards=rewards[k], score=scores[k],
+        ))
+    return out
+
+
+async def choose_agent_move(draft: Draft, utility: GroupUtility, table: Table,
+                            stance_penalty: float) -> tuple[Move, Generation, RewardPair | None]:
+    pairs = await _pairs(utility, draft.moves)
+    table_value = (await utilities(utility, [table.proposal]))[0] if table.proposal is not None else None
+    scores: list[float | None] = []
+    for move, pair in zip(draft.moves, pairs, strict=True):
+        if move is None or pair is None:
+            scores.append(None)
+            continue
+        parts = [pair.view] + ([pair.proposal] if pair.proposal is not None else [])
+        score = float(np.mean([p for p in parts if p is not None]))
+        if stance_penalty and _stance_contradicts(move, table, table_value, utility):
+            score -= stance_penalty
+        scores.append(score)
+    valid = [k for k, s in enumerate(scores) if s is not None]
+    rewards = [{} if p is None else {draft.participant: p} for p in pairs]
+    if not valid:
+        why = "; ".join(sorted({e for e in draft.errors if e})) or "no valid candidate"
+        move = hold(draft.participant, table, why)
+        generation = _generation(draft, rewards, scores, None, held=True)
+        return move, generation, None
+    best = max(valid, key=lambda k: (scores[k], -k))  # ties: the first sampled
+    generation = _generation(draft, rewards, scores, best)
+    chosen = draft.moves[best]
+    assert chosen is not None
+    return chosen, generation, pairs[best]
+
+
+async def choose_mediator_move(draft: Draft, game: Game) -> tuple[Move | None, Generation]:
+    groups = game.group_ids
+    per_group = {g: await _pairs(game.utilities[g], draft.moves) for g in groups}
+    valid = [k for k, m in enumerate(draft.moves) if m is not None]
+    rewards = [{g: per_group[g][k] for g in groups if per_group[g][k] is not None} for k in range(len(draft.moves))]
+    if not valid:
+        return None, _generation(draft, rewards, [None] * len(draft.moves), None, held=True)  # type: ignore[arg-type]
+    ballots = np.array([[per_group[g][k].view for k in valid] for g in groups])  # type: ignore[union-attr]
+    weights = np.array([game.shares[g] for g in groups])
+    result = schulze(ballots, weights)
+    winner = valid[result.winner]
+    scores: list[float | None] = [None] * len(draft.moves)
+    for place, j in enumerate(result.ranking):
+        scores[valid[j]] = float(len(valid) - place)  # Borda-like rank of the Schulze order, for reading
+    generation = _generation(draft, rewards, scores, winner, ranking=[valid[j] for j in result.ranking])
+    return draft.moves[winner], generation
+
+
+def _generation(draft: Draft, rewards: list[dict[str, RewardPair]], scores: list[float | None],
+                chosen: int | None, *, held: bool = False, ranking: list[int] | None = None) -> Generation:
+    return Generation(
+        prompt=draft.prompt, messages=draft.messages, sampling=draft.sampling,
+        candidates=_candidates(draft, rewards, scores), chosen=chosen, rule=draft.rule, held=held,
+        ranking=ranking, feedback=draft.feedback,
+    )
+
