@@ -10,8 +10,12 @@ Every oracle returns an `OracleResult`: the value, an outcome attaining it (a tu
 indices; None for no deal), status "exact" or "bound" (the optimum lies in [value, bound]), and the
 method: "enumeration" (vectorised, chunked scan of the space), "milp" (HiGHS through scipy, gap 0,
 status checked) or "bnb" (branch and bound over issues with Lagrangian bounds, for max-min).
+Continuous spaces give a `ContinuousProblem`, solved by "convex" programmes (cutting planes with a
+certified bound; the result's `point` is the real optimum, its `outcome` the nearest lattice point)
+or by "enumeration" of the lattice.
 """
 
+from dialectic.oracles._continuous import ContinuousProblem
 from dialectic.oracles._problem import ACCEPT_TOL, OracleProblem, Rule
 from dialectic.oracles._result import FrontierPoint, OracleResult, ParetoFrontier
 from dialectic.oracles._solve import (
@@ -35,6 +39,7 @@ __all__ = [
     "DEFAULT_BUDGET",
     "ENUMERATION_CELLS",
     "OBJECTIVES",
+    "ContinuousProblem",
     "FrontierPoint",
     "OracleProblem",
     "OracleResult",

@@ -17,6 +17,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from dialectic.game import Game
+    from dialectic.oracles._continuous import ContinuousProblem
     from dialectic.scenario import Scenario
 
 Outcome = tuple[int, ...]
@@ -305,9 +306,16 @@ class OracleProblem:
         )
 
     @classmethod
-    def from_game(cls, game: Game) -> OracleProblem:
+    def from_game(cls, game: Game) -> OracleProblem | ContinuousProblem:
         """From a compiled (enumerable) Game: its utility matrix, exactly as the evaluator sees it,
-        plus additive points when every group's reward is additive (so the solvers apply too)."""
+        plus additive points when every group's reward is additive (so the solvers apply too).
+        A Game on a continuous space gives a ContinuousProblem (dialectic/oracles/_continuous.py)."""
+        from dialectic.space import ContinuousSpace
+
+        if isinstance(game.space, ContinuousSpace):
+            from dialectic.oracles._continuous import ContinuousProblem
+
+            return ContinuousProblem.from_game(game)
         scenario = game.scenario
         base = _scenario_parts(scenario)
         points = _additive_points(scenario) if _all_additive(scenario) else None
@@ -322,10 +330,15 @@ class OracleProblem:
         )
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario) -> OracleProblem:
+    def from_scenario(cls, scenario: Scenario) -> OracleProblem | ContinuousProblem:
         """From a scenario, without enumerating additive spaces (any size). Other rewards (tables,
         statement scores) need a dense matrix, so their space must be enumerable (at most
-        DENSE_LIMIT outcomes); it is built as the evaluator builds it (`Game`)."""
+        DENSE_LIMIT outcomes); it is built as the evaluator builds it (`Game`). A continuous space
+        gives a ContinuousProblem, without enumerating its lattice."""
+        if scenario.space.kind == "continuous":
+            from dialectic.oracles._continuous import ContinuousProblem
+
+            return ContinuousProblem.from_scenario(scenario)
         base = _scenario_parts(scenario)
         reservation_rewards = np.array([g.reservation for g in scenario.groups], dtype=np.float64)
         if _all_additive(scenario):
@@ -350,21 +363,25 @@ def _all_additive(scenario: Scenario) -> bool:
     return all(g.reward.kind == "additive" for g in scenario.groups)
 
 
-def _scenario_parts(scenario: Scenario) -> dict:
+def _scenario_rule(scenario: Scenario) -> Rule:
     agreement = scenario.agreement
     ids = scenario.group_ids
-    rule = Rule(
+    return Rule(
         kind=agreement.rule,
         min_accept=int(agreement.min_accept or 0),
         threshold=float(agreement.majority_threshold),
         vetoes=tuple(ids.index(g.id) for g in scenario.groups if g.veto),
     )
+
+
+def _scenario_parts(scenario: Scenario) -> dict:
+    ids = scenario.group_ids
     issues = scenario.space.issues
     return {
         "group_ids": tuple(ids),
-        "radix": tuple(len(issue.options) for issue in issues),
+        "radix": tuple(len(issue.options) for issue in issues),  # type: ignore[union-attr]
         "shares": np.array([g.share for g in scenario.groups], dtype=np.float64),
-        "rule": rule,
+        "rule": _scenario_rule(scenario),
         "issue_ids": tuple(issue.id for issue in issues),
         "options": tuple(tuple(issue.options) for issue in issues),
         "name": scenario.name,

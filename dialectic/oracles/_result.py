@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 Outcome = tuple[int, ...]
 Status = Literal["exact", "bound"]
-Method = Literal["enumeration", "milp", "bnb"]
+Method = Literal["enumeration", "milp", "bnb", "convex"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,12 @@ class OracleResult:
     status "exact": the value is the optimum (enumeration; or a solver that proved optimality with
     relative and absolute gap 0, the returned outcome re-evaluated exactly); "bound": the optimum lies
     in [value, bound] (a time budget ran out), `gap` = bound - value.
+
+    Continuous spaces (method "convex", dialectic/oracles/_convex.py): `point` is the optimal real
+    point, which attains `value` and `utilities`; `outcome` is the lattice point nearest it (what a
+    dialogue could propose; it attains the value only up to the lattice's discretisation). "exact"
+    there means a certified gap of at most 1e-7. Enumerating a continuous space's lattice gives
+    lattice outcomes with their `point`.
     """
 
     value: float
@@ -26,9 +32,10 @@ class OracleResult:
     bound: float
     gap: float
     method: Method
-    utilities: tuple[float, ...] | None = None  #: every group's utility of `outcome`
+    utilities: tuple[float, ...] | None = None  #: every group's utility of `outcome` (continuous: of `point`)
     seconds: float = 0.0
     info: dict[str, Any] = field(default_factory=dict, compare=False)
+    point: tuple[float, ...] | None = None  #: continuous spaces: the real point attaining `value`
 
     @property
     def exact(self) -> bool:
@@ -46,12 +53,14 @@ class OracleResult:
 class FrontierPoint:
     utilities: tuple[float, ...]
     outcome: Outcome
+    point: tuple[float, ...] | None = None  #: continuous spaces: the real point (outcome: nearest lattice point)
 
 
 @dataclass(frozen=True)
 class ParetoFrontier:
     """Non-dominated utility vectors of the chosen groups (one outcome each, best first on the first
-    group). status "exact": the whole frontier; "bound": a prefix (a point or time limit was hit)."""
+    group). status "exact": the whole frontier; "bound": a prefix (a point or time limit was hit), or
+    for a continuous space (method "convex") a sample of its frontier, which is a continuum."""
 
     groups: tuple[str, ...]
     points: tuple[FrontierPoint, ...]

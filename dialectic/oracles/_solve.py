@@ -19,7 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from dialectic.oracles import _bnb, _enumerate, _milp
+from dialectic.oracles import _bnb, _convex, _enumerate, _milp
+from dialectic.oracles._continuous import ContinuousProblem
 from dialectic.oracles._problem import OracleProblem
 from dialectic.oracles._result import OracleResult, ParetoFrontier
 
@@ -34,16 +35,17 @@ DEFAULT_BUDGET = 60.0
 Objective = Literal[
     "maxmin", "maxmin_unconstrained", "utilitarian", "nash", "kalai_smorodinsky", "pareto_improvement",
 ]
-Method = Literal["auto", "enumeration", "milp", "bnb"]
+Method = Literal["auto", "enumeration", "milp", "bnb", "convex"]
 OBJECTIVES: tuple[str, ...] = (
     "maxmin", "maxmin_unconstrained", "utilitarian", "nash", "kalai_smorodinsky", "pareto_improvement",
 )
 _MAXMIN_KIND = {"maxmin", "maxmin_unconstrained", "kalai_smorodinsky"}
 
 
-def as_problem(source: Any) -> OracleProblem:
-    """An OracleProblem from itself, a Game (its exact utility matrix) or a Scenario."""
-    if isinstance(source, OracleProblem):
+def as_problem(source: Any) -> OracleProblem | ContinuousProblem:
+    """An OracleProblem from itself, a Game (its exact utility matrix) or a Scenario; a
+    ContinuousProblem for a continuous space."""
+    if isinstance(source, OracleProblem | ContinuousProblem):
         return source
     from dialectic.game import Game
     from dialectic.scenario import Scenario
@@ -61,9 +63,13 @@ def enumerable(problem: OracleProblem, cells: float | None = None) -> bool:
     return problem.matrix is not None or problem.size * problem.n_groups <= limit
 
 
-def choose_method(problem: OracleProblem, objective: str, method: str = "auto") -> str:
+def choose_method(problem: OracleProblem | ContinuousProblem, objective: str, method: str = "auto") -> str:
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}")
+    if isinstance(problem, ContinuousProblem):
+        if method not in ("auto", "convex", "enumeration"):
+            raise ValueError(f"a continuous space's oracles are 'convex' (auto) or 'enumeration', not {method!r}")
+        return "enumeration" if method == "enumeration" else "convex"
     if method == "auto":
         if enumerable(problem):
             return "enumeration"
@@ -89,8 +95,12 @@ def solve(
     problem: Any, objective: str, *, method: str = "auto", time_budget: float = DEFAULT_BUDGET,
     reference: Sequence[float] | np.ndarray | None = None,
 ) -> OracleResult:
-    """Run one oracle. `reference` (utilities per group) is for objective "pareto_improvement"."""
+    """Run one oracle. `reference` (utilities per group) is for objective "pareto_improvement".
+    A continuous problem is solved by convex programmes ("auto"), or on its lattice ("enumeration")."""
     problem = as_problem(problem)
+    if isinstance(problem, ContinuousProblem):
+        ref = None if reference is None else np.asarray(reference, dtype=np.float64)
+        return _convex.solve(problem, objective, method=method, time_budget=time_budget, reference=ref)
     chosen = choose_method(problem, objective, method)
     if method == "auto" and chosen == "bnb" and objective in ("maxmin", "maxmin_unconstrained"):
         # Branch and bound first, for part of the time enumeration would take; if that does not
@@ -204,6 +214,8 @@ def is_pareto_dominated(
     when the settlement is not dominated; value is that total gain (0 when not dominated) and
     info["dominated"] the answer."""
     problem = as_problem(problem)
+    if isinstance(problem, ContinuousProblem):
+        return _convex.is_pareto_dominated(problem, settlement, method=method, time_budget=time_budget)
     reference = problem.reservations if settlement is None else problem.utilities(tuple(settlement))
     result = solve(problem, "pareto_improvement", method=method, time_budget=time_budget, reference=reference)
     result.info["dominated"] = result.outcome is not None
@@ -224,6 +236,8 @@ def pareto_frontier(
     rows = np.array([problem.group_index(g) for g in groups], dtype=np.int64)
     if len(rows) not in (2, 3) or len(set(rows.tolist())) != len(rows):
         raise ValueError(f"a Pareto frontier is computed for 2 or 3 distinct groups, not {list(groups)}")
+    if isinstance(problem, ContinuousProblem):
+        return _convex.frontier(problem, rows, method, max_points)
     use_enumeration = method == "enumeration" or (method == "auto" and enumerable(problem))
     if use_enumeration:
         return _enumerate.pareto_frontier(problem, rows)

@@ -49,7 +49,7 @@ class SeparableRewardModel:
 
 def _continuous(space: DiscreteSpace, kind: str) -> ContinuousSpace:
     if not isinstance(space, ContinuousSpace):
-        raise ValueError(f"a {kind!r} reward needs a continuous space")
+        raise TypeError(f"a {kind!r} reward needs a continuous space")
     return space
 
 
@@ -63,5 +63,5 @@ def linear(spec: LinearReward, space: DiscreteSpace) -> SeparableRewardModel:
 @reward("quadratic")
 def quadratic(spec: QuadraticReward, space: DiscreteSpace) -> SeparableRewardModel:
     space = _continuous(space, "quadratic")
-    b, q, constant = quadratic_terms(space.spec, spec)
+    b, q, constant = quadratic_terms(space.lattice_spec, spec)
     return SeparableRewardModel(space, b, q, constant)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,7 +22,11 @@ from dialectic.scenario._schema import (
     QuadraticReward,
     _fail,
 )
-from dialectic.space._polytope import MAX_SIMPLEX_ISSUES, Domain, lattice_quadratic_max
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dialectic.space._polytope import Domain
+
+# dialectic.space imports this module, so its geometry is imported where it is used.
 
 #: A value is on the lattice when it is within this many steps of a lattice point.
 LATTICE_TOL = 1e-9
@@ -52,6 +57,7 @@ def format_value(value: float) -> str:
 
 
 def domain(space: ContinuousSpaceSpec) -> Domain:
+    from dialectic.space._polytope import Domain
     return Domain(np.array([i.low for i in space.issues]), np.array([i.high for i in space.issues]), space.total)
 
 
@@ -74,6 +80,8 @@ def lattice_size(space: ContinuousSpaceSpec) -> int:
 
 
 def check_space(space: ContinuousSpaceSpec) -> None:
+    from dialectic.space._polytope import MAX_SIMPLEX_ISSUES
+
     ids = [issue.id for issue in space.issues]
     if len(set(ids)) != len(ids):
         raise _fail("space.issues", "distinct issue ids", ids)
@@ -122,6 +130,8 @@ def reward_range(
                     f"a {getattr(space, 'kind', 'discrete')} space")
     if not isinstance(reward, LinearReward | QuadraticReward):
         raise _fail(f"{where}.kind", "'linear' or 'quadratic' in a continuous space", repr(getattr(reward, "kind", "")))
+    from dialectic.space._polytope import lattice_quadratic_max
+
     ids = [issue.id for issue in space.issues]
     box = domain(space)
     if isinstance(reward, LinearReward):

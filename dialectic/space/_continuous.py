@@ -41,8 +41,9 @@ DENSE_INDEX_LIMIT = 1 << 24
 class ContinuousSpace(DiscreteSpace):
     # Built from the continuous spec: the option lists are the lattice values as text, so the
     # discrete machinery (radix, option indices, names) applies as it is.
-    def __init__(self, spec: ContinuousSpaceSpec):  # noqa: D107
+    def __init__(self, spec: ContinuousSpaceSpec):
         self.spec = spec  # type: ignore[assignment]
+        self.lattice_spec = spec
         self.issue_ids = [issue.id for issue in spec.issues]
         counts = [steps(issue) + 1 for issue in spec.issues]
         self.grid: list[np.ndarray] = [
@@ -132,7 +133,7 @@ class ContinuousSpace(DiscreteSpace):
         """Every lattice point's real values, (N, issues), in `outcomes` order."""
         return self.points_of(self.outcomes)
 
-    def nearest(self, point: Sequence[float]) -> Outcome:
+    def nearest(self, point: Sequence[float] | np.ndarray) -> Outcome:
         """The lattice point nearest a real point (ties: first in `outcomes` order)."""
         squared = ((self.points - np.asarray(point, dtype=np.float64)[None, :]) ** 2).sum(axis=1)
         return self.at(int(np.argmin(squared)))
@@ -142,7 +143,7 @@ class ContinuousSpace(DiscreteSpace):
     def parse(self, named: Mapping[str, object]) -> Outcome:  # type: ignore[override]
         """Outcome from {issue id: number or its text} on the lattice; ValueError naming the bad part."""
         try:
-            return check_point(self.spec, named, "outcome")
+            return check_point(self.lattice_spec, named, "outcome")
         except PydanticCustomError as problem:
             raise ValueError(str(problem)) from None
 
@@ -152,7 +153,7 @@ class ContinuousSpace(DiscreteSpace):
     def text(self, outcome: Outcome) -> str:
         """The outcome in words, one "issue: value" per issue."""
         return "; ".join(f"{issue.name or issue.id}: {opts[k]}"
-                         for issue, opts, k in zip(self.spec.issues, self.options, outcome, strict=True))
+                         for issue, opts, k in zip(self.lattice_spec.issues, self.options, outcome, strict=True))
 
     def is_valid(self, outcome: Sequence[int]) -> bool:
         return super().is_valid(outcome) and (self.units is None or sum(outcome) == self.units)
@@ -161,7 +162,7 @@ class ContinuousSpace(DiscreteSpace):
 
     def distance(self, a: Outcome, b: Outcome) -> float:
         """Euclidean distance of the real points over the domain's diameter (D in [0, 1])."""
-        return float(min(np.linalg.norm(self.values(a) - self.values(b)) / self.diameter, 1.0))
+        return min(float(np.linalg.norm(self.values(a) - self.values(b))) / self.diameter, 1.0)
 
     def distances_to(self, outcome: Outcome, among: np.ndarray | None = None) -> np.ndarray:
         points = self.points if among is None else self.points[among]
@@ -171,4 +172,4 @@ class ContinuousSpace(DiscreteSpace):
     def distance_between_points(self, x: Sequence[float], y: Sequence[float]) -> float:
         """D between two real points of the domain (not necessarily on the lattice)."""
         gap = np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64)
-        return float(min(np.linalg.norm(gap) / self.diameter, 1.0))
+        return min(float(np.linalg.norm(gap)) / self.diameter, 1.0)

@@ -220,7 +220,8 @@ def lattice_quadratic_max(
                 near = {int(np.clip(np.floor(centre), 0, counts[i])), int(np.clip(np.ceil(centre), 0, counts[i]))}
             else:
                 near = {0, int(counts[i])}
-            k[i] = max(sorted(near), key=lambda j, i=i: f(i, j))
+            values = {j: f(i, j) for j in sorted(near)}
+            k[i] = max(values, key=values.__getitem__)
     else:
         k = np.zeros(len(b), dtype=np.int64)
         heap = [(-(f(i, 1) - f(i, 0)), i) for i in range(len(b)) if counts[i] > 0]
