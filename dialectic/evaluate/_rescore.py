@@ -15,7 +15,7 @@ from pathlib import Path
 from dialectic.evaluate._evaluate import evaluate
 from dialectic.evaluate._model import Evaluation
 from dialectic.game import Game
-from dialectic.scenario import ScenarioError, load_scenario, scenario_hash
+from dialectic.scenario import Scenario, ScenarioError, load_scenario, scenario_hash
 from dialectic.trace import Trace, TraceFormatError, read_trace
 
 
@@ -46,19 +46,39 @@ def locate_scenario(trace: Trace, cwd: Path | None = None) -> Path:
 
 @dataclass
 class Rescorer:
-    """Re-scores traces, building each distinct scenario's Game once."""
+    """Re-scores traces, building each distinct scenario's Game once (so its oracles are solved once).
+
+    A scenario file is parsed again only when its bytes changed since it was last read here."""
 
     cwd: Path | None = None
     _games: dict[tuple[Path, str], Game] = field(default_factory=dict, init=False, repr=False)
+    _scenarios: dict[Path, tuple[bytes, Scenario, str]] = field(default_factory=dict, init=False, repr=False)
+
+    def scenario_at(self, path: Path, trace: Trace) -> tuple[Scenario, str]:
+        """The scenario in `path` and its content hash (parsed again only if the file changed)."""
+        where = path.resolve()
+        try:
+            content = where.read_bytes()
+        except OSError as error:
+            raise RescoreError(f"{trace.path}: cannot read scenario {str(path)!r}: {error}") from None
+        known = self._scenarios.get(where)
+        if known is not None and known[0] == content:
+            return known[1], known[2]
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as error:
+            raise RescoreError(
+                f"{trace.path}: scenario {trace.header.scenario_path!r} ({path}) no longer loads: {error}"
+            ) from None
+        digest = scenario_hash(scenario)
+        self._scenarios[where] = (content, scenario, digest)
+        return scenario, digest
 
     def game_for(self, trace: Trace) -> Game:
         path = locate_scenario(trace, self.cwd)
         where = trace.header.scenario_path
-        try:
-            scenario = load_scenario(path)
-        except ScenarioError as error:
-            raise RescoreError(f"{trace.path}: scenario {where!r} ({path}) no longer loads: {error}") from None
-        actual, expected = scenario_hash(scenario), trace.header.scenario_hash
+        scenario, actual = self.scenario_at(path, trace)
+        expected = trace.header.scenario_hash
         if actual != expected:
             raise RescoreError(
                 f"{trace.path}: scenario {where!r} ({path}) has changed since the run "

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from dialectic.cli import app
-from dialectic.evaluate import CORE_FIELDS, Evaluation, load_metrics, score_trace
+from dialectic.evaluate import CORE_FIELDS, Evaluation, RescoreError, Rescorer, load_metrics, score_trace
 from dialectic.trace import read_trace
 from tests.conftest import ROOT
 
@@ -67,6 +67,21 @@ def test_changed_scenario_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["score", str(trace), "--json"])
     refused(result, str(trace), "planted.yaml", "changed since the run")
     assert result.stdout == ""
+
+
+def test_one_rescorer_notices_a_scenario_that_changes_between_traces(tmp_path: Path) -> None:
+    """The Rescorer reuses a parsed scenario only while the file's bytes are unchanged."""
+    trace = copy_fixture(tmp_path, "09-consensus.jsonl")
+    rescorer = Rescorer()
+    assert rescorer.score(trace)[1].label == "consensus"
+    assert rescorer.score(trace)[1].label == "consensus"
+    scenario = tmp_path / "planted.yaml"
+    scenario.write_text(scenario.read_text().replace("reservation: 4", "reservation: 5"))
+    with pytest.raises(RescoreError, match="changed since the run"):
+        rescorer.score(trace)
+    scenario.write_text("name: planted\nspace: {issues: []}\n")
+    with pytest.raises(RescoreError, match="no longer loads"):
+        rescorer.score(trace)
 
 
 def test_a_comment_is_not_a_change(tmp_path: Path) -> None:

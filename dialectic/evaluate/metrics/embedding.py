@@ -43,47 +43,52 @@ def not_applicable(reason: str) -> dict[str, Any]:
     return {"applicable": False, "reason": reason}
 
 
-@metric(
+def embedding_metric(
+    name: str, definition: str
+) -> Callable[[Callable[[Context, Distance], dict[str, Any]]], Callable[[Context], dict[str, Any]]]:
+    """Register `function(context, D_emb)` as a metric that says why where D_emb does not apply
+    (the function may itself return `not_applicable(reason)`)."""
+
+    def register(function: Callable[[Context, Distance], dict[str, Any]]) -> Callable[[Context], dict[str, Any]]:
+        def compute(ctx: Context) -> dict[str, Any]:
+            distance, reason = embedding_measure(ctx)
+            if distance is None:
+                return not_applicable(reason or NOT_A_POOL)
+            result = function(ctx, distance)
+            return result if "applicable" in result else {"applicable": True, **result}
+
+        compute.__module__, compute.__name__, compute.__doc__ = function.__module__, name, function.__doc__
+        return metric(name, "Statement pools (extra 'embed'): " + definition)(compute)
+
+    return register
+
+
+@embedding_metric(
     "identical_views_embedding",
-    "Statement pools (extra 'embed'): max over pairs of final group views of D_emb = (1 - cos)/2, and whether <= epsilon.",
+    "max over pairs of final group views of D_emb = (1 - cos)/2, and whether it is <= epsilon.",
 )
-def identical_views_embedding(ctx: Context) -> dict[str, Any]:
-    distance, reason = embedding_measure(ctx)
-    if distance is None:
-        return not_applicable(reason or NOT_A_POOL)
+def identical_views_embedding(ctx: Context, distance: Distance) -> dict[str, Any]:
     final = ctx.final
     largest = max((distance(final[g], final[h]) for g, h in combinations(ctx.groups, 2)), default=0.0)
-    return {"applicable": True, "max_distance": largest, "identical": largest <= ctx.game.epsilon}
+    return {"max_distance": largest, "identical": largest <= ctx.game.epsilon}
 
 
-@metric(
-    "view_spread_embedding",
-    "Statement pools (extra 'embed'): mean pairwise D_emb between the groups' opening views and final views.",
+@embedding_metric("view_spread_embedding", "mean pairwise D_emb between the groups' opening views and final views.")
+def view_spread_embedding(ctx: Context, distance: Distance) -> dict[str, Any]:
+    opening = {g: ctx.opening[g] for g in ctx.groups}
+    final = {g: ctx.final[g] for g in ctx.groups}
+    return {"opening": diversity(ctx, opening, distance), "final": diversity(ctx, final, distance)}
+
+
+@embedding_metric(
+    "settlement_to_openings_embedding", "per group, D (reward profile) and D_emb from the settlement to v_g^0."
 )
-def view_spread_embedding(ctx: Context) -> dict[str, Any]:
-    distance, reason = embedding_measure(ctx)
-    if distance is None:
-        return not_applicable(reason or NOT_A_POOL)
-    groups = ctx.groups
-    opening = {g: ctx.opening[g] for g in groups}
-    final = {g: ctx.final[g] for g in groups}
-    return {"applicable": True, "opening": diversity(ctx, opening, distance), "final": diversity(ctx, final, distance)}
-
-
-@metric(
-    "settlement_to_openings_embedding",
-    "Statement pools (extra 'embed'): per group, D (reward profile) and D_emb from the settlement to v_g^0.",
-)
-def settlement_to_openings_embedding(ctx: Context) -> dict[str, Any]:
-    distance, reason = embedding_measure(ctx)
-    if distance is None:
-        return not_applicable(reason or NOT_A_POOL)
+def settlement_to_openings_embedding(ctx: Context, distance: Distance) -> dict[str, Any]:
     settlement = ctx.settlement
     if settlement is None:
         return not_applicable("no settlement")
     reward_profile = ctx.game.space.distance
     return {
-        "applicable": True,
         "by_group": {
             g: {
                 "reward_profile": reward_profile(settlement, ctx.opening[g]),
