@@ -83,13 +83,15 @@ def run(
     runs: Annotated[int, typer.Option(min=1, help="Dialogues to run, seeds SEED, SEED+1, ...")] = 1,
     concurrency: Annotated[int, typer.Option(min=1, help="Dialogues in flight at once (async; vLLM batches "
                                                         "their requests).")] = 1,
+    cache: Annotated[Path | None, typer.Option(
+        help="Response cache (JSONL): replays answers it holds, appends new ones; exact replay of LLM runs.")] = None,
 ) -> None:
     """Run dialogues: print the dialogue and its evaluation (a table for several), write traces under --out."""
     from dialectic.runner import Job, parse_agent_overrides, run_dialogue, run_dialogues
 
     try:
         overrides = parse_agent_overrides(agent)
-        backends = _backends_for(scenario, strategy, overrides, endpoints, backend)
+        backends = _backends_for(scenario, strategy, overrides, endpoints, backend, cache)
         if runs == 1 and concurrency == 1:
             result = run_dialogue(scenario, strategy, seed=seed, agents=overrides, out=out, backends=backends)
         else:
@@ -114,7 +116,7 @@ def run(
 
 
 def _backends_for(scenario_path: Path, strategy: str, overrides: dict[str, str], endpoints: Path | None,
-                  backend: str) -> Any:
+                  backend: str, cache: Path | None = None) -> Any:
     """The run's backends when its cast has LLM participants or its scenario served rewards; else None."""
     from pydantic import ValidationError
 
@@ -148,7 +150,7 @@ def _backends_for(scenario_path: Path, strategy: str, overrides: dict[str, str],
             found.require_reward(served)
     except EndpointsError as error:
         raise ScenarioError(error.errors) from None
-    return backends_from_endpoints(backend, found)
+    return backends_from_endpoints(backend, found, cache=cache)
 
 
 def _print_runs(results: list[Any], seeds: list[int], as_json: bool) -> None:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dialectic.backends._http import AsyncJSONPoster, BadResponse, RetryEvent, ServedClient
+from dialectic.backends.cache import ResponseCache
 from dialectic.backends.schema import bound_text, parse_reply, token_budget, unbounded_strings
 
 
@@ -86,7 +87,8 @@ class ChatClient(ServedClient):
                  backoff: float = 0.5, max_backoff: float = 8.0, max_tokens: int | None = None,
                  temperature: float | None = None, top_p: float | None = None, charset: str = "ascii",
                  validation_retries: int = 2, require_bounded: bool = True,
-                 on_retry: Callable[[RetryEvent], None] | None = None, api_key: str | None = None):
+                 on_retry: Callable[[RetryEvent], None] | None = None, api_key: str | None = None,
+                 cache: ResponseCache | None = None):
         base = url.rstrip("/")
         self.base_url = base if base.endswith("/v1") else base + "/v1"
         self.models_url = self.base_url + "/models"
@@ -101,6 +103,7 @@ class ChatClient(ServedClient):
         self.http = AsyncJSONPoster(concurrency=concurrency, timeout=timeout, retries=retries, backoff=backoff,
                                     max_backoff=max_backoff, on_retry=on_retry, headers=headers)
         self.usage = Usage()
+        self.cache = cache  # answers replayed from a response cache (exact replay of a run); None: always ask
         self._prepared: dict[str, tuple[dict[str, Any], int | None]] = {}
 
     @property
@@ -164,7 +167,13 @@ class ChatClient(ServedClient):
             body = self.body(messages, schema, name=name, seed=s, max_tokens=max_tokens, temperature=temperature,
                              top_p=top_p, extra=extra)
             t = time.monotonic()
-            answer, n_http = await self.http.post(self.base_url + "/chat/completions", body)
+            cached = None if self.cache is None else self.cache.get(body)
+            if cached is not None:
+                answer, n_http = cached, 0
+            else:
+                answer, n_http = await self.http.post(self.base_url + "/chat/completions", body)
+                if self.cache is not None:
+                    self.cache.put(body, answer)
             attempt, data = self._read(answer, schema, s, time.monotonic() - t, n_http)
             attempts.append(attempt)
             self.usage.requests += 1

@@ -51,7 +51,7 @@ def open_backends(kind: str, *, chat_url: str | None = None, chat_model: str | N
                   chat_path: str | Path | None = None, reward_url: str | None = None,
                   reward_path: str | Path | None = None, adapters: dict[str, str | None] | None = None,
                   concurrency: int = 64, timeout: float = 120.0, retries: int = 3, device: str = "cpu",
-                  server_versions: dict[str, str] | None = None) -> Backends:
+                  server_versions: dict[str, str] | None = None, cache: str | Path | None = None) -> Backends:
     """``vllm``: clients of the servers at ``chat_url`` / ``reward_url``; ``transformers``: the checkpoints at
     ``chat_path`` / ``reward_path`` (+ ``adapters`` {name: path}) loaded here. Either part may be absent."""
     if kind not in BACKEND_KINDS:
@@ -59,11 +59,13 @@ def open_backends(kind: str, *, chat_url: str | None = None, chat_model: str | N
     backends = Backends(kind=kind, extra_versions=dict(server_versions or {}))
     if kind == "vllm":
         if chat_url:
+            from dialectic.backends.cache import ResponseCache
             from dialectic.backends.chat_http import ChatClient
 
             backends.chat = ChatClient(chat_url, chat_model or "chat", concurrency=concurrency, timeout=timeout,
-                                       retries=retries)
-            backends.chat_settings = {"url": chat_url, "model": chat_model or "chat", "path": _s(chat_path)}
+                                       retries=retries, cache=None if cache is None else ResponseCache(cache))
+            backends.chat_settings = {"url": chat_url, "model": chat_model or "chat", "path": _s(chat_path),
+                                      "cache": _s(cache)}
         if reward_url:
             from dialectic.backends.reward_http import HTTPRewardClient
 
@@ -100,7 +102,8 @@ def _s(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def backends_from_endpoints(kind: str, endpoints: Any, *, concurrency: int = 64, device: str = "cpu") -> Backends:
+def backends_from_endpoints(kind: str, endpoints: Any, *, concurrency: int = 64, device: str = "cpu",
+                            cache: str | Path | None = None) -> Backends:
     """The backends of an endpoints file (written by ``dialectic serve``): its servers for ``vllm``, the
     checkpoints they serve (recorded paths) for ``transformers``."""
     chat, reward = endpoints.chat, endpoints.reward
@@ -119,5 +122,5 @@ def backends_from_endpoints(kind: str, endpoints: Any, *, concurrency: int = 64,
         chat_path=None if chat is None else chat.path,
         reward_url=None if reward is None else reward.url, reward_path=None if reward is None else reward.path,
         adapters=None if reward is None else dict(reward.adapters), concurrency=concurrency, device=device,
-        server_versions=versions,
+        server_versions=versions, cache=cache,
     )

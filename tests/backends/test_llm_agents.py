@@ -266,3 +266,45 @@ def test_transformers_backend_runs_the_same_dialogue(chat_srv, reward_srv, tiny_
     for g in game.group_ids:
         assert np.allclose(game.utilities[g].rewards, served.utilities[g].rewards, atol=1e-4)
     TIMINGS["transformers-backend dialogue (s)"] = result.seconds_dialogue
+
+
+def test_response_cache_replays_a_run_exactly_without_the_server(chat_srv, reward_srv, tiny_models, tmp_path):
+    """Exact replay of an LLM run comes from the response cache: the second run has a dead chat URL and still
+    writes a byte-identical trace."""
+    from dialectic.backends.server import free_port
+
+    cache = tmp_path / "answers.jsonl"
+    scenario = waterfront(rounds=1)
+    first = run_dialogue(scenario, "llm-negotiator", seed=4, out=tmp_path / "a", backends=backends_from_endpoints(
+        "vllm", endpoints(chat_srv, reward_srv, tiny_models), cache=cache))
+    dead = f"http://127.0.0.1:{free_port()}"
+    replay_backends = backends_from_endpoints("vllm", endpoints(chat_srv, reward_srv, tiny_models, chat_url=dead),
+                                              cache=cache)
+    second = run_dialogue(scenario, "llm-negotiator", seed=4, out=tmp_path / "b", backends=replay_backends)
+    assert replay_backends.chat.cache.misses == 0 and replay_backends.chat.cache.hits > 0
+    _, *rest_a = first.trace_path.read_bytes().splitlines()
+    _, *rest_b = second.trace_path.read_bytes().splitlines()
+    assert rest_a == rest_b  # every move, candidate, reward and the evaluation (the header names the URL)
+
+
+def test_invalid_outputs_are_recorded_and_the_agent_holds_its_position(vllm_backends, tmp_path):
+    """A token budget too small for any move: every candidate is cut off (finish_reason 'length'), recorded as
+    invalid with the reason, and the agent keeps its view and stance and proposes nothing."""
+    from dialectic.strategies import StrategyCard
+
+    card = StrategyCard.model_validate({
+        "name": "llm-starved", "description": "LLM agents with a 16-token budget",
+        "cast": {"default": {"policy": "llm", "params": {"prompt": "negotiator", "n": 2, "max_tokens": 16}}},
+    })
+    scenario = waterfront(rounds=1)
+    result = run_dialogue(scenario, card, seed=0, out=tmp_path, backends=vllm_backends)
+    trace = read_trace(result.trace_path)
+    assert trace.moves and trace.end is not None  # the run went on to its end
+    views = dict(trace.opening.views)
+    for move in trace.moves:
+        gen = move.generation
+        assert gen.held and gen.chosen is None
+        assert all(not c.valid and "cut off" in (c.error or "") for c in gen.candidates)
+        assert all(c.attempts == 3 for c in gen.candidates)  # the client's validation retries, recorded
+        assert move.view == views[move.speaker] and move.proposal is None and move.utterance == ""
+        assert move.rationale.startswith("held position")

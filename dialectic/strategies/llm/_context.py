@@ -39,10 +39,16 @@ def space_text(space: DiscreteSpace, shown: Sequence[int] | None = None) -> str:
         more = "" if shown is None else f"\n({len(ids) - len(lines)} further statements not shown)"
         return "Statements (a view or a proposal is one statement id):\n" + "\n".join(lines) + more
     lines = []
-    for issue in space.spec.issues:
-        names = issue.option_names or issue.options
-        options = " | ".join(o if o == n else f"{o} ({n})" for o, n in zip(issue.options, names, strict=True))
-        lines.append(f"- {issue.id} ({issue.name or issue.id}): {options}")
+    for issue_id, opts, issue in zip(space.issue_ids, space.options, space.spec.issues, strict=True):
+        names = getattr(issue, "option_names", None) or opts
+        if len(opts) > 12:  # a numeric range on a lattice
+            options = f"one of {opts[0]}, {opts[1]}, ... {opts[-1]} (steps of {getattr(issue, 'step', '?')})"
+        else:
+            options = " | ".join(o if o == n else f"{o} ({n})" for o, n in zip(opts, names, strict=True))
+        lines.append(f"- {issue_id} ({getattr(issue, 'name', '') or issue_id}): {options}")
+    total = getattr(space.spec, "total", None)
+    if total is not None:
+        lines.append(f"The values of all issues must sum to {total:g}.")
     return "Issues (a view or a proposal picks one option id per issue):\n" + "\n".join(lines)
 
 
