@@ -319,12 +319,28 @@ def _flags(evaluation: dict[str, Any]) -> str:
 def score_traces(
     traces: Annotated[list[Path], typer.Argument(help="Trace files (JSONL) to re-score.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per trace and line.")] = False,
+    endpoints: Annotated[Path | None, typer.Option(
+        help="Endpoints file (`dialectic serve`) for scenarios whose rewards are served.")] = None,
+    backend: Annotated[str, typer.Option(help="vllm or transformers (with --endpoints).")] = "vllm",
 ) -> None:
     """Re-evaluate saved traces against the scenario each names (checked by content hash), without
     re-running them. A trace whose scenario is missing or changed is refused (exit 2)."""
     from dialectic.evaluate import RescoreError, Rescorer
 
-    rescorer = Rescorer()
+    reward_backend = None
+    if endpoints is not None:
+        from dialectic.backends.endpoints import EndpointsError, load_endpoints
+        from dialectic.backends.select import backends_from_endpoints
+
+        try:
+            found = load_endpoints(endpoints)
+            found.require_reward()
+            reward_backend = backends_from_endpoints(backend, found.model_copy(update={"chat": None})).reward
+        except EndpointsError as error:
+            raise _fail(ScenarioError(error.errors)) from None
+        except ValueError as error:
+            raise _fail(error) from None
+    rescorer = Rescorer(reward_backend=reward_backend)
     refused = False
     rows: list[tuple[Path, dict[str, Any]]] = []
     for path in traces:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dialectic.evaluate._evaluate import evaluate
 from dialectic.evaluate._model import Evaluation
@@ -51,6 +52,8 @@ class Rescorer:
     A scenario file is parsed again only when its bytes changed since it was last read here."""
 
     cwd: Path | None = None
+    #: the served reward models' client, for scenarios whose groups' rewards are served (`--endpoints`)
+    reward_backend: Any = None
     _games: dict[tuple[Path, str], Game] = field(default_factory=dict, init=False, repr=False)
     _scenarios: dict[Path, tuple[bytes, Scenario, str]] = field(default_factory=dict, init=False, repr=False)
 
@@ -86,7 +89,12 @@ class Rescorer:
             )
         key = (path.resolve(), actual)
         if key not in self._games:
-            self._games[key] = Game(scenario)
+            from dialectic.rewards import NoRewardBackend
+
+            try:
+                self._games[key] = Game(scenario, reward_backend=self.reward_backend)
+            except NoRewardBackend as error:
+                raise RescoreError(f"{trace.path}: {error}") from None
         return self._games[key]
 
     def load(self, trace_path: str | Path) -> tuple[Trace, Game]:

@@ -308,3 +308,24 @@ def test_invalid_outputs_are_recorded_and_the_agent_holds_its_position(vllm_back
         assert all(c.attempts == 3 for c in gen.candidates)  # the client's validation retries, recorded
         assert move.view == views[move.speaker] and move.proposal is None and move.utterance == ""
         assert move.rationale.startswith("held position")
+
+
+def test_served_trace_is_rescored_with_the_same_served_models(chat_srv, reward_srv, tiny_models, vllm_backends,
+                                                               tmp_path):
+    from typer.testing import CliRunner
+
+    from dialectic.backends.endpoints import save_endpoints
+    from dialectic.cli import app
+    from dialectic.scenario.importers._yaml import dump_scenario
+
+    scenario_file = tmp_path / "waterfront.yaml"
+    scenario_file.write_text(dump_scenario(waterfront(rounds=1), "served-waterfront with the test adapters"), encoding="utf-8")
+    result = run_dialogue(scenario_file, "llm-negotiator", seed=2, out=tmp_path, backends=vllm_backends)
+    file = save_endpoints(endpoints(chat_srv, reward_srv, tiny_models), tmp_path / "endpoints.json")
+    out = CliRunner().invoke(app, ["score", str(result.trace_path), "--json", "--endpoints", str(file)])
+    assert out.exit_code == 0, out.output
+    again = json.loads(out.output.strip().splitlines()[-1])
+    assert again["label"] == result.evaluation.label
+    assert again["welfare"] == pytest.approx(result.evaluation.welfare, abs=1e-4)
+    refused = CliRunner().invoke(app, ["score", str(result.trace_path)])
+    assert refused.exit_code == 2 and "needs a reward backend" in refused.output
