@@ -31,7 +31,7 @@ def print_dialogue(console: Console, trace: Trace, last: int = 18) -> None:
         stance = "" if move.accepts is None else ("  [green]yes[/green]" if move.accepts else "  [red]no[/red]")
         console.print(
             f"[dim]r{move.round:>2} t{move.turn:>3}[/dim] [bold]{escape(move.speaker)}[/bold]{stance}: "
-            f"{escape(move.utterance)}",
+            f"{escape(move.utterance)}{_generated(move)}",
             soft_wrap=True,
         )
     end = trace.end
@@ -70,3 +70,16 @@ def print_evaluation(console: Console, evaluation: dict[str, Any]) -> None:
         value = evaluation.get(key)
         summary.add_row(key, f"{value:.3f}" if isinstance(value, float) else escape(str(value)))
     console.print(summary)
+
+
+def _generated(move: Any) -> str:
+    """How an LLM move was chosen: valid candidates, the choice and its score (or that it held)."""
+    gen = move.generation
+    if gen is None:
+        return ""
+    valid = sum(c.valid for c in gen.candidates)
+    if gen.held:
+        return f"  [dim](held: 0/{len(gen.candidates)} valid)[/dim]"
+    score = gen.candidates[gen.chosen].score if gen.chosen is not None else None
+    shown = "" if score is None or gen.rule == "schulze" else f", score {score:.2f}"
+    return f"  [dim]({gen.rule} of {valid}/{len(gen.candidates)} valid: #{gen.chosen}{shown})[/dim]"
