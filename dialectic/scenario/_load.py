@@ -34,15 +34,24 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+#: Union branches pydantic names in an error's location, after the field that holds the union.
+UNION_BRANCHES = {
+    "space": {"discrete", "statements", "continuous"},
+    "reward": {"additive", "table", "statements", "served", "linear", "quadratic"},
+}
+
+
 def format_loc(loc: tuple[int | str, ...]) -> str:
     path = ""
+    previous: int | str | None = None
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in ("additive", "table"):
+        elif isinstance(previous, str) and part in UNION_BRANCHES.get(previous, ()):
             continue  # pydantic names the union branch; the user wrote `kind:`
         else:
             path += f".{part}" if path else str(part)
+        previous = part
     return path
 
 
