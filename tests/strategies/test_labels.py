@@ -122,3 +122,12 @@ def test_max_min_mediator_reaches_the_oracle(tmp_path: Path) -> None:
         assert evaluation is not None
         assert evaluation.worst_case_welfare == pytest.approx(evaluation.maxmin_oracle)
         assert evaluation.maxmin_regret == pytest.approx(0.0)
+
+
+def test_persuader_trips_the_evaluator_on_a_budget_split(tmp_path: Path) -> None:
+    # Shares must sum to 1, so a persuadable agent cannot move one issue alone: it steps to the nearest
+    # budget nearer the argued one, and everyone ends at the persuader's opening view.
+    result = run_dialogue(SCENARIOS / "budget-split.yaml", "persuader", out=tmp_path)
+    evaluation = result.evaluation
+    assert evaluation is not None and evaluation.label == "persuaded"
+    assert evaluation.ai_wins and evaluation.ai_wins_index >= 0.8

@@ -9,6 +9,8 @@ honest: keeps its view; accepts and tolerates exactly what its reward model puts
 
 from __future__ import annotations
 
+import numpy as np
+
 from dialectic.dialogue import Move, Observation, PublicGame
 from dialectic.rewards import GroupUtility
 from dialectic.space import Outcome
@@ -72,8 +74,7 @@ class Persuadable(_Stated):
         argued = obs.table.proposal
         view = self.view
         if argued is not None and argued != view:
-            issue = self.space.diff(view, argued)[0]
-            view = view[:issue] + (argued[issue],) + view[issue + 1 :]
+            view = self._step_toward(view, argued)
             self.view = view
         return Move(
             speaker=self.me,
@@ -82,6 +83,19 @@ class Persuadable(_Stated):
             tolerates={g: True for g in obs.others()},
             utterance="You make a good point; I now see it your way." if argued != view else "Agreed.",
         )
+
+
+    def _step_toward(self, view: Outcome, argued: Outcome) -> Outcome:
+        """One issue moved to the argued option; where that leaves the space (shares that must sum to a
+        total), the outcome nearest the current view among those strictly nearer the argued one."""
+        issue = self.space.diff(view, argued)[0]
+        step = view[:issue] + (argued[issue],) + view[issue + 1 :]
+        if self.space.is_valid(step):
+            return step
+        to_argued = self.space.distances_to(argued)
+        nearer = np.flatnonzero(to_argued < to_argued[self.space.index(view)] - 1e-12)
+        from_view = self.space.distances_to(view)[nearer]
+        return self.space.at(int(nearer[np.argmin(from_view)]))
 
 
 class Honest(_Stated):
