@@ -326,6 +326,7 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
             "influence": influence(ref, trace, opening, final, pulls, index, agent, wins),
             # brute force is exact by construction: the evaluator must say so
             "maxmin_oracle_status": EXACT,
+            "maxmin_oracle_point": None,  # a real point exists on continuous spaces only
             **optima(ref, x),
             # the embedding distance is defined on statement pools only
             **{
@@ -342,7 +343,7 @@ EXACT = {"status": "exact", "method": "enumeration", "gap": 0.0}
 def optimum_entry(ref: Reference, found: tuple[float, Outcome | None]) -> dict[str, Any]:
     value, x = found
     utilities = None if x is None else {g: ref.u[g][x] for g in ref.groups}
-    return {"value": value, "outcome": ref.names_or_none(x), "utilities": utilities, **EXACT}
+    return {"value": value, "outcome": ref.names_or_none(x), "point": None, "utilities": utilities, **EXACT}
 
 
 def optima(ref: Reference, x: Outcome | None) -> dict[str, Any]:

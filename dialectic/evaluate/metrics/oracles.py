@@ -20,11 +20,18 @@ def certification(result: OracleResult) -> dict[str, Any]:
     return {"status": result.status, "method": result.method, "gap": result.gap}
 
 
+def point(ctx: Context, result: OracleResult) -> dict[str, float] | None:
+    """Continuous spaces: the real optimum {issue: value} (its `outcome` is the nearest lattice point)."""
+    return None if result.point is None else dict(zip(ctx.game.space.issue_ids, result.point, strict=True))
+
+
 def optimum_report(ctx: Context, result: OracleResult) -> dict[str, Any]:
-    """The value, an outcome attaining it (named; null: none qualifies), its utility per group, status."""
+    """The value, an outcome attaining it (named; null: none qualifies), its utility per group, status;
+    on a continuous space also the real optimal point."""
     return {
         "value": result.value,
         "outcome": ctx.named_or_none(result.outcome),
+        "point": point(ctx, result),
         "utilities": per_group(ctx, result.utilities),
         **certification(result),
     }
@@ -41,6 +48,12 @@ def maxmin_oracle(ctx: Context) -> float:
 @metric("maxmin_oracle_outcome", "An outcome attaining maxmin_oracle (first in space order); null: no deal.")
 def maxmin_oracle_outcome(ctx: Context) -> NamedOutcome | None:
     return ctx.named_or_none(ctx.oracle.outcome)
+
+
+@metric("maxmin_oracle_point", "Continuous spaces: the real point attaining maxmin_oracle (the outcome above is "
+        "the lattice point nearest it); null elsewhere or with no deal.")
+def maxmin_oracle_point(ctx: Context) -> dict[str, float] | None:
+    return point(ctx, ctx.oracle)
 
 
 @metric("maxmin_unconstrained", "max_x min_g u_g(x), ignoring reservations and the rule (MaxMin-RLHF).")
