@@ -281,7 +281,7 @@ class Deployment:
         self.stop()
 
 
-class _Interrupted(Exception):
+class _Interrupted(BaseException):  # like KeyboardInterrupt: no `except Exception` may swallow it
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
