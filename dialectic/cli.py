@@ -85,6 +85,8 @@ def run(
                                                         "their requests).")] = 1,
     cache: Annotated[Path | None, typer.Option(
         help="Response cache (JSONL): replays answers it holds, appends new ones; exact replay of LLM runs.")] = None,
+    resume: Annotated[bool, typer.Option(
+        help="With --runs: read back the dialogues whose complete trace is already under --out.")] = False,
 ) -> None:
     """Run dialogues: print the dialogue and its evaluation (a table for several), write traces under --out."""
     from dialectic.runner import Job, parse_agent_overrides, run_dialogue, run_dialogues
@@ -92,11 +94,12 @@ def run(
     try:
         overrides = parse_agent_overrides(agent)
         backends = _backends_for(scenario, strategy, overrides, endpoints, backend, cache)
-        if runs == 1 and concurrency == 1:
+        if runs == 1 and concurrency == 1 and not resume:
             result = run_dialogue(scenario, strategy, seed=seed, agents=overrides, out=out, backends=backends)
         else:
             jobs = [Job(strategy, seed + k, tuple(sorted(overrides.items()))) for k in range(runs)]
-            results = run_dialogues(scenario, jobs, concurrency=concurrency, out=out, backends=backends)
+            results = run_dialogues(scenario, jobs, concurrency=concurrency, out=out, backends=backends,
+                                    resume=resume)
             _print_runs(results, [j.seed for j in jobs], as_json)
             if any(isinstance(r, BaseException) for r in results):
                 raise typer.Exit(code=1)
