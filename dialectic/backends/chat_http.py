@@ -74,6 +74,31 @@ class Usage:
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
+    def count(self, attempt: Attempt, data: dict[str, Any] | None) -> bool:
+        """Count one attempt; True when it gave a valid reply."""
+        self.requests += 1
+        self.prompt_tokens += attempt.prompt_tokens
+        self.completion_tokens += attempt.completion_tokens
+        if data is None:
+            self.invalid_replies += 1
+        return data is not None
+
+
+def result(data: dict[str, Any] | None, attempts: list[Attempt], request: dict[str, Any], t0: float,
+           usage: Usage | None = None) -> ChatResult:
+    """The outcome of a structured call: the valid reply of the last attempt, or (``data`` None) an error
+    naming how many attempts failed, counted as a failed call in ``usage``."""
+    last = attempts[-1]
+    error = None
+    if data is None:
+        error = f"no valid reply after {len(attempts)} attempts: {last.error}"
+        if usage is not None:
+            usage.failed += 1
+    return ChatResult(data=data, text=last.text, finish_reason=last.finish_reason, error=error,
+                      prompt_tokens=sum(a.prompt_tokens for a in attempts),
+                      completion_tokens=sum(a.completion_tokens for a in attempts),
+                      latency_s=time.monotonic() - t0, attempts=attempts, request=request)
+
 
 class ChatClient(ServedClient):
     """Async structured-output chat client for one served model.
@@ -176,22 +201,9 @@ class ChatClient(ServedClient):
                     self.cache.put(body, answer)
             attempt, data = self._read(answer, schema, s, time.monotonic() - t, n_http)
             attempts.append(attempt)
-            self.usage.requests += 1
-            self.usage.prompt_tokens += attempt.prompt_tokens
-            self.usage.completion_tokens += attempt.completion_tokens
-            if data is not None:
-                return ChatResult(data=data, text=attempt.text, finish_reason=attempt.finish_reason, error=None,
-                                  prompt_tokens=sum(a.prompt_tokens for a in attempts),
-                                  completion_tokens=sum(a.completion_tokens for a in attempts),
-                                  latency_s=time.monotonic() - t0, attempts=attempts, request=body)
-            self.usage.invalid_replies += 1
-        self.usage.failed += 1
-        last = attempts[-1]
-        return ChatResult(data=None, text=last.text, finish_reason=last.finish_reason,
-                          error=f"no valid reply after {len(attempts)} attempts: {last.error}",
-                          prompt_tokens=sum(a.prompt_tokens for a in attempts),
-                          completion_tokens=sum(a.completion_tokens for a in attempts),
-                          latency_s=time.monotonic() - t0, attempts=attempts, request=body)
+            if self.usage.count(attempt, data):
+                return result(data, attempts, body, t0)
+        return result(None, attempts, body, t0, self.usage)
 
     def _read(self, answer: dict[str, Any], schema: dict[str, Any], seed: int | None, latency: float,
               n_http: int) -> tuple[Attempt, dict[str, Any] | None]:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dialectic.backends.chat_http import Attempt, ChatResult, Usage
+from dialectic.backends.chat_http import Attempt, ChatResult, Usage, result
 from dialectic.backends.schema import bound_text, parse_reply, token_budget, unbounded_strings
 
 
@@ -110,24 +110,12 @@ class LocalChatModel:
             t = time.monotonic()
             text, finish, n_prompt, n_out = self._generate(messages, grammar, s, int(tokens), temperature, top_p)
             error, data = parse_reply(text, finish, schema)
-            attempts.append(Attempt(seed=s, text=text, finish_reason=finish, error=error, prompt_tokens=n_prompt,
-                                    completion_tokens=n_out, latency_s=time.monotonic() - t, http_attempts=1))
-            self.usage.requests += 1
-            self.usage.prompt_tokens += n_prompt
-            self.usage.completion_tokens += n_out
-            if data is not None:
-                return ChatResult(data=data, text=text, finish_reason=finish, error=None,
-                                  prompt_tokens=sum(a.prompt_tokens for a in attempts),
-                                  completion_tokens=sum(a.completion_tokens for a in attempts),
-                                  latency_s=time.monotonic() - t0, attempts=attempts, request=request)
-            self.usage.invalid_replies += 1
-        self.usage.failed += 1
-        last = attempts[-1]
-        return ChatResult(data=None, text=last.text, finish_reason=last.finish_reason,
-                          error=f"no valid reply after {len(attempts)} attempts: {last.error}",
-                          prompt_tokens=sum(a.prompt_tokens for a in attempts),
-                          completion_tokens=sum(a.completion_tokens for a in attempts),
-                          latency_s=time.monotonic() - t0, attempts=attempts, request=request)
+            attempt = Attempt(seed=s, text=text, finish_reason=finish, error=error, prompt_tokens=n_prompt,
+                              completion_tokens=n_out, latency_s=time.monotonic() - t, http_attempts=1)
+            attempts.append(attempt)
+            if self.usage.count(attempt, data):
+                return result(data, attempts, request, t0)
+        return result(None, attempts, request, t0, self.usage)
 
     async def complete_json(self, messages: Sequence[dict[str, Any]], schema: dict[str, Any], **kwargs: Any
                             ) -> ChatResult:

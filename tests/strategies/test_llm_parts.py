@@ -129,3 +129,28 @@ def test_cli_names_the_missing_endpoints_file(tmp_path):
     bad.write_text('{"version": 1, "reward": {"url": "http://127.0.0.1:9", "model": "reward", "adapters": {}}}')
     out = CliRunner().invoke(app, ["run", str(SCENARIOS / "served-waterfront.yaml"), "--endpoints", str(bad)])
     assert out.exit_code == 2 and "reward.adapters.residents" in out.output
+
+
+def test_a_schema_valid_reply_off_the_space_is_recorded_not_played():
+    """On a budget split the schema cannot enforce the total: such a reply becomes an invalid candidate."""
+    from dialectic.backends.chat_http import ChatResult
+    from dialectic.strategies.llm._policy import read_replies
+
+    game = Game(load_scenario(SCENARIOS / "budget-split.yaml"))
+    public = PublicGame.of(game)
+    me = game.group_ids[0]
+    table = Table.opening(public.opening_views, game.opening.speaker, game.opening.proposal)
+
+    def reply(view: dict[str, str] | None, error: str | None = None) -> ChatResult:
+        data = None if view is None else {"utterance": "", "view": view, "proposal": None, "accepts": False,
+                                          "tolerates": {}, "rationale": ""}
+        return ChatResult(data=data, text=None, finish_reason="stop", error=error, prompt_tokens=0,
+                          completion_tokens=0, latency_s=0.0)
+
+    on_total = dict(game.space.names(public.opening_views[me]))
+    off_total = {issue: "0.5" for issue in game.space.issue_ids}
+    moves, errors = read_replies([reply(on_total), reply(off_total), reply(None, "cut off")],
+                                 lambda data: to_move(me, data, public, table))
+    assert moves[0] is not None and moves[0].view == public.opening_views[me] and errors[0] is None
+    assert moves[1] is None and errors[1].startswith("not a move of this game")
+    assert moves[2] is None and errors[2] == "cut off"

@@ -10,6 +10,7 @@ position (same view and stance, no proposal) and the trace says why.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -65,6 +66,26 @@ async def sample(chat: ChatBackend, messages: list[dict[str, str]], schema: dict
     )))
 
 
+def read_replies(replies: list[Any], make: Callable[[dict[str, Any]], Move]) -> tuple[list[Move | None],
+                                                                                   list[str | None]]:
+    """Each reply as a move, or None with the reason: no valid reply, or schema-valid but not a point of
+    this game (e.g. shares that miss a space's total)."""
+    moves: list[Move | None] = []
+    errors: list[str | None] = []
+    for reply in replies:
+        if reply.data is None:
+            moves.append(None)
+            errors.append(reply.error or "no valid reply")
+            continue
+        try:
+            moves.append(make(reply.data))
+            errors.append(None)
+        except (KeyError, ValueError) as e:
+            moves.append(None)
+            errors.append(f"not a move of this game: {e}")
+    return moves, errors
+
+
 class LLMAgent:
     """One group's LLM agent. It sees its own utility only (DESIGN.md, "What an agent knows")."""
 
@@ -86,19 +107,7 @@ class LLMAgent:
         messages = self.template.render(fields)
         seeds = [int(obs.rng.integers(SEED_RANGE)) for _ in range(self.params.n)]
         replies = await sample(chat, messages, self.schema, "move", self.params, seeds)
-        moves: list[Move | None] = []
-        errors: list[str | None] = []
-        for reply in replies:
-            if reply.data is None:
-                moves.append(None)
-                errors.append(reply.error or "no valid reply")
-                continue
-            try:
-                moves.append(to_move(self.me, reply.data, self.public, obs.table))
-                errors.append(None)
-            except (KeyError, ValueError) as e:  # schema-valid but not a move of this game
-                moves.append(None)
-                errors.append(f"not a move of this game: {e}")
+        moves, errors = read_replies(replies, lambda data: to_move(self.me, data, self.public, obs.table))
         return Draft(self.me, "agent", self.params.prompt, messages, sampling(self.params), seeds, replies,
                      moves, errors, feedback=list(self.feedback[-6:]))
 
@@ -144,21 +153,15 @@ class HabermasMediator:
             "candidates": "",
         }
 
+    def _settlement(self, data: dict[str, Any]) -> Move:
+        outcome = parse_outcome(self.game.space, data["proposal"])
+        return Move(speaker=MEDIATOR, view=outcome, proposal=outcome, utterance=str(data.get("utterance", "")))
+
     async def adraft(self, obs: MediatorObservation, chat: ChatBackend) -> Draft:
         messages = self.template.render(self._fields(obs))
         seeds = [int(obs.rng.integers(SEED_RANGE)) for _ in range(self.params.n)]
         replies = await sample(chat, messages, self.schema, "settlement", self.params, seeds)
-        moves: list[Move | None] = []
-        errors: list[str | None] = []
-        for reply in replies:
-            if reply.data is None:
-                moves.append(None)
-                errors.append(reply.error or "no valid reply")
-                continue
-            outcome = parse_outcome(self.game.space, reply.data["proposal"])
-            moves.append(Move(speaker=MEDIATOR, view=outcome, proposal=outcome,
-                              utterance=str(reply.data.get("utterance", ""))))
-            errors.append(None)
+        moves, errors = read_replies(replies, self._settlement)
         return Draft(MEDIATOR, "mediator", self.params.prompt, messages, sampling(self.params), seeds, replies,
                      moves, errors, rule="schulze")
 
