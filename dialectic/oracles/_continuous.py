@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dialectic.oracles._problem import ACCEPT_TOL, OracleProblem, Rule, _frozen, _scenario_rule
+from dialectic.oracles._problem import ACCEPT_TOL, Groups, OracleProblem, Rule, _frozen, _scenario_rule
 from dialectic.space import ContinuousSpace
 from dialectic.space._polytope import Domain
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @dataclass(frozen=True, eq=False)
-class ContinuousProblem:
+class ContinuousProblem(Groups):
     """u_g(x) = b[g].x - q[g].(x*x) + c[g] over `domain`; reservations in the same units."""
 
     group_ids: tuple[str, ...]
@@ -60,27 +60,12 @@ class ContinuousProblem:
     # -- shape ---------------------------------------------------------------------------------------
 
     @property
-    def n_groups(self) -> int:
-        return len(self.group_ids)
-
-    @property
     def n_issues(self) -> int:
         return self.domain.n
 
     @property
     def is_linear(self) -> bool:
         return not np.any(self.q > 0)
-
-    @property
-    def no_deal_value(self) -> float:
-        return float(self.reservations.min())
-
-    def group_index(self, group: int | str) -> int:
-        if isinstance(group, str):
-            return self.group_ids.index(group)
-        if not 0 <= int(group) < self.n_groups:
-            raise IndexError(f"group index {group} out of range")
-        return int(group)
 
     def describe(self) -> str:
         kind = "linear" if self.is_linear else "quadratic"

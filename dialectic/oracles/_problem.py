@@ -72,8 +72,31 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
+class Groups:
+    """What every oracle problem says of its groups (needs `group_ids`, `n_groups`, `reservations`)."""
+
+    group_ids: tuple[str, ...]
+    reservations: np.ndarray
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.group_ids)
+
+    @property
+    def no_deal_value(self) -> float:
+        """Worst-case welfare of no deal: every group stays at its reservation."""
+        return float(self.reservations.min())
+
+    def group_index(self, group: int | str) -> int:
+        if isinstance(group, str):
+            return self.group_ids.index(group)
+        if not 0 <= int(group) < self.n_groups:
+            raise IndexError(f"group index {group} out of range")
+        return int(group)
+
+
 @dataclass(frozen=True, eq=False)
-class OracleProblem:
+class OracleProblem(Groups):
     """Groups' normalised utilities over a discrete space, their reservations, shares and the rule.
 
     Exactly one of `points` / `matrix` may be absent:
@@ -153,18 +176,6 @@ class OracleProblem:
     @property
     def is_additive(self) -> bool:
         return self.points is not None
-
-    @property
-    def no_deal_value(self) -> float:
-        """Worst-case welfare of no deal: every group stays at its reservation."""
-        return float(self.reservations.min())
-
-    def group_index(self, group: int | str) -> int:
-        if isinstance(group, str):
-            return self.group_ids.index(group)
-        if not 0 <= int(group) < self.n_groups:
-            raise IndexError(f"group index {group} out of range")
-        return int(group)
 
     # -- outcomes ----------------------------------------------------------------------------------
 
