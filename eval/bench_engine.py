@@ -30,14 +30,11 @@ import argparse
 import datetime as _dt
 import json
 import operator
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -48,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from dialectic.bench import machine_info
 from dialectic.game import Game
 from dialectic.runner import RunResult, run_dialogue
 from dialectic.scenario import load_scenario
@@ -183,15 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "benchmark": "bench_engine",
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "langgraph": version("langgraph"),
-            "pydantic": version("pydantic"),
-            "numpy": version("numpy"),
-        },
+        "machine": machine_info("langgraph", "pydantic", "numpy"),
         "workload": {
             "scenario": SCENARIO.relative_to(ROOT).as_posix(),
             "card": CARD,

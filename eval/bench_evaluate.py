@@ -28,15 +28,12 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from dialectic.bench import machine_info
 from dialectic.game import Game
 from dialectic.runner import run_dialogue
 from dialectic.scenario import load_scenario
@@ -152,16 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "benchmark": "bench_evaluate",
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "load_average": [round(x, 2) for x in os.getloadavg()],
-            "python": sys.version.split()[0],
-            "langgraph": version("langgraph"),
-            "numpy": version("numpy"),
-            "scipy": version("scipy"),
-        },
+        "machine": machine_info("langgraph", "numpy", "scipy"),
         "workload": {
             "scenario": SCENARIO.relative_to(ROOT).as_posix(),
             "parties": len(scenario.groups),

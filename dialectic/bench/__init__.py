@@ -2,6 +2,7 @@
 paired seed-matched differences). Light on import: scipy is imported where it is used."""
 
 from dialectic.bench._bootstrap import Estimate, bootstrap_estimate
+from dialectic.bench._machine import machine_info
 from dialectic.bench._rows import FLAGS, METRICS, RunRow, metric_value
 from dialectic.bench._tail import cvar, tail_size, worst_run
 from dialectic.bench.stats import (
@@ -29,6 +30,7 @@ __all__ = [
     "Summary",
     "bootstrap_estimate",
     "cvar",
+    "machine_info",
     "metric_value",
     "paired_difference",
     "paired_differences",
