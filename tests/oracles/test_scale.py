@@ -104,27 +104,51 @@ def test_from_game_gives_the_evaluators_figures(base: Scenario) -> None:
     assert maxmin_oracle(problem, method="milp").value == pytest.approx(result.value, abs=1e-9)
 
 
-@pytest.mark.parametrize("oracle", [maxmin_oracle, maxmin_unconstrained])
-def test_a_time_budget_gives_a_certified_bound(oracle) -> None:
-    rng = np.random.default_rng(7)
+def _hard(seed: int = 7) -> OracleProblem:
+    """30 groups, 8 issues x 5 options of unstructured points (390625 outcomes). Measured on 2 cores:
+    ~10 ms to enumerate, ~0.5 s and ~550 nodes for the MILP, ~50 ms and ~13000 nodes for branch and
+    bound."""
+    rng = np.random.default_rng(seed)
     groups = 30
     points = rng.integers(0, 101, size=(groups, 8, 5)).astype(float)
     low, high = points.min(axis=2).sum(axis=1), points.max(axis=2).sum(axis=1)
     reservations = low + rng.uniform(0.2, 0.5, groups) * (high - low)
-    problem = OracleProblem.additive(points, reservations, rule=Rule("quorum", min_accept=20, vetoes=(1,)))
+    return OracleProblem.additive(points, reservations, rule=Rule("quorum", min_accept=20, vetoes=(1,)))
+
+
+def _certified_bound(result, problem: OracleProblem, truth: float, floor: float) -> None:
+    """A timed-out solve: the best outcome found, with a certified upper bound and its gap."""
+    assert result.status == "bound", result
+    assert result.value <= truth + 1e-12
+    assert result.bound >= truth - 1e-9 and result.bound >= result.value
+    assert result.gap == pytest.approx(result.bound - result.value, abs=1e-12) and result.gap > 0
+    if result.outcome is None:  # nothing found in the time: the value is the floor
+        assert result.value == floor and result.utilities is None
+    else:
+        assert float(problem.utilities(result.outcome).min()) == result.value
+        assert result.utilities == tuple(problem.utilities(result.outcome).tolist())
+
+
+@pytest.mark.parametrize("oracle", [maxmin_oracle, maxmin_unconstrained])
+def test_a_time_budget_gives_a_certified_bound(oracle) -> None:
+    problem = _hard()
     truth = oracle(problem, method="enumeration").value
-    statuses = set()
-    for method, budget in (("milp", 0.2), ("bnb", 0.02), ("milp", 60), ("bnb", 60)):
-        result = oracle(problem, method=method, time_budget=budget)
-        statuses.add(result.status)
-        assert result.value <= truth + 1e-12
-        assert result.bound >= truth - 1e-9
-        assert result.gap == pytest.approx(result.bound - result.value, abs=1e-12)
-        if result.status == "exact":
-            assert result.value == pytest.approx(truth, abs=1e-9)
-        if result.outcome is not None:
-            assert float(problem.utilities(result.outcome).min()) == result.value
-    assert statuses == {"bound", "exact"}
+    floor = problem.no_deal_value if oracle is maxmin_oracle else -1.0
+    # Branch and bound with no time: its deadline has passed once the root LP and the local search are
+    # done, so the search never starts (deterministic on any machine); the open root is the bound.
+    bnb = oracle(problem, method="bnb", time_budget=0.0)
+    _certified_bound(bnb, problem, truth, floor)
+    assert bnb.method == "bnb" and bnb.info["nodes"] == 0 and bnb.outcome is not None
+    # The MILP with no time gets HiGHS's least time limit (10 ms), far from the ~0.5 s it needs.
+    milp = oracle(problem, method="milp", time_budget=0.0)
+    _certified_bound(milp, problem, truth, floor)
+    assert milp.method == "milp"
+    # With time, both close the gap.
+    for method in ("milp", "bnb"):
+        exact = oracle(problem, method=method, time_budget=60)
+        assert exact.status == "exact" and exact.gap == 0.0 and exact.bound == exact.value, exact
+        assert exact.value == pytest.approx(truth, abs=1e-9)
+        assert float(problem.utilities(exact.outcome).min()) == exact.value
 
 
 @pytest.mark.parametrize(("columns", "rule"), [
@@ -151,23 +175,23 @@ def test_enumeration_over_many_blocks_matches_a_dense_computation(monkeypatch, c
     worst = u.min(axis=0)
     every = accepts.all(axis=0)
     assert maxmin_unconstrained(problem, method="enumeration").value == pytest.approx(worst.max(), abs=1e-12)
-    expected = max(rho.min(), worst[passing].max()) if passing.any() else rho.min()
+    # every case has passing outcomes and outcomes every group accepts (one where every group gains)
+    assert passing.any() and every.any()
+    expected = max(rho.min(), worst[passing].max())
     assert maxmin_oracle(problem, method="enumeration").value == pytest.approx(expected, abs=1e-12)
     welfare = problem.shares @ u
     result = utilitarian_optimum(problem, method="enumeration")
-    if passing.any():
-        assert result.value == pytest.approx(welfare[passing].max(), abs=1e-12)
-        assert result.outcome == tuple(grid[np.flatnonzero(passing)[np.argmax(welfare[passing])]].tolist())
-    if every.any():
-        gains = u[:, every] - rho[:, None]
-        logs = np.where(gains.min(axis=0) > 0, np.log(np.clip(gains, 1e-300, None)).sum(axis=0), -np.inf)
-        nash = nash_optimum(problem, method="enumeration")
-        if np.isfinite(logs.max()):
-            assert nash.info["log_value"] == pytest.approx(logs.max(), abs=1e-9)
-        ideal = u[:, every].max(axis=1)
-        rows = ideal - rho > 1e-12
-        ks = ((u[rows][:, every] - rho[rows, None]) / (ideal[rows] - rho[rows])[:, None]).min(axis=0).max()
-        assert kalai_smorodinsky(problem, method="enumeration").value == pytest.approx(ks, abs=1e-12)
+    assert result.value == pytest.approx(welfare[passing].max(), abs=1e-12)
+    assert result.outcome == tuple(grid[np.flatnonzero(passing)[np.argmax(welfare[passing])]].tolist())
+    gains = u[:, every] - rho[:, None]
+    logs = np.where(gains.min(axis=0) > 0, np.log(np.clip(gains, 1e-300, None)).sum(axis=0), -np.inf)
+    nash = nash_optimum(problem, method="enumeration")
+    assert np.isfinite(logs.max())
+    assert nash.info["log_value"] == pytest.approx(logs.max(), abs=1e-9)
+    ideal = u[:, every].max(axis=1)
+    rows = ideal - rho > 1e-12
+    ks = ((u[rows][:, every] - rho[rows, None]) / (ideal[rows] - rho[rows])[:, None]).min(axis=0).max()
+    assert kalai_smorodinsky(problem, method="enumeration").value == pytest.approx(ks, abs=1e-12)
     # Pareto dominance of a random settlement and the frontier of two groups
     x = int(rng.integers(problem.size))
     ref = u[:, x]
@@ -235,20 +259,28 @@ def test_auto_falls_back_to_enumeration_when_branch_and_bound_does_not_settle(mo
     problem = OracleProblem.additive(points, low + 0.3 * (high - low), rule=Rule("quorum", min_accept=20))
     truth = maxmin_oracle(problem, method="enumeration").value
     monkeypatch.setattr(_solve, "ENUMERATION_CELLS", 1000)  # "auto" no longer enumerates outright
+    # Enumeration estimated at ~10 ns: branch and bound gets half of that, cannot finish, and
+    # enumeration settles it.
+    monkeypatch.setattr(_solve, "ENUMERATION_RATE", 1e15)
     result = maxmin_oracle(problem, time_budget=5.0)
     assert result.status == "exact" and result.value == pytest.approx(truth, abs=1e-12)
-    if result.method == "enumeration":  # branch and bound had 6 ms and did not finish
-        assert result.info["bnb_first"]["gap"] > 0
-    else:
-        assert result.method == "bnb"
+    assert result.method == "enumeration" and result.info["bnb_first"]["gap"] > 0
+    # Enumeration estimated at ~2 minutes: branch and bound gets a minute, settles it, and is the answer.
+    monkeypatch.setattr(_solve, "ENUMERATION_RATE", 1e5)
+    result = maxmin_oracle(problem, time_budget=300.0)
+    assert result.status == "exact" and result.value == pytest.approx(truth, abs=1e-12)
+    assert result.method == "bnb" and "bnb_first" not in result.info
 
 
 def test_without_a_reported_dual_bound_the_lp_relaxation_bounds_the_milp(monkeypatch) -> None:
     from dialectic.oracles import _highs
 
     run = _highs.Model._run
+    relaxations = []
 
     def without_dual(self, integrality, time_limit):
+        if not np.any(integrality):
+            relaxations.append(time_limit)
         result = run(self, integrality, time_limit)
         result["mip_dual_bound"] = None
         return result
@@ -258,9 +290,10 @@ def test_without_a_reported_dual_bound_the_lp_relaxation_bounds_the_milp(monkeyp
     points = rng.integers(0, 101, size=(30, 8, 5)).astype(float)
     problem = OracleProblem.additive(points, np.zeros(30))
     truth = maxmin_unconstrained(problem, method="enumeration").value
-    result = maxmin_unconstrained(problem, method="milp", time_budget=0.2)
-    if result.status == "bound":
-        assert result.value <= truth + 1e-12 <= result.bound + 2e-12
-        assert np.isfinite(result.bound)
-    else:
-        assert result.value == pytest.approx(truth, abs=1e-9)
+    result = maxmin_unconstrained(problem, method="milp", time_budget=0.0)  # HiGHS's least limit, 10 ms
+    assert result.status == "bound", result
+    assert relaxations, "the LP relaxation was solved for the bound"
+    assert result.value <= truth + 1e-12 <= result.bound + 2e-12
+    assert np.isfinite(result.bound) and result.gap == pytest.approx(result.bound - result.value, abs=1e-12)
+    exact = maxmin_unconstrained(problem, method="milp", time_budget=60)  # optimal: no relaxation needed
+    assert exact.status == "exact" and exact.value == pytest.approx(truth, abs=1e-9)
