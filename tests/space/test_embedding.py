@@ -7,6 +7,7 @@ exports are in ../shared/data/polis). Skipped, with the reason, where the extra 
 
 from __future__ import annotations
 
+import importlib
 from itertools import combinations
 from pathlib import Path
 
@@ -16,9 +17,9 @@ import pytest
 from dialectic.game import Game
 from dialectic.scenario import load_scenario
 from dialectic.space import StatementSpace
+from dialectic.space import _embedding as embedding
 from tests.conftest import SCENARIOS
 
-embedding = pytest.importorskip("dialectic.space._embedding")
 if (reason := embedding.unavailable_reason()) is not None:
     pytest.skip(reason, allow_module_level=True)
 
@@ -103,7 +104,7 @@ def test_embeddings_measure_topic_and_reward_profiles_measure_stance() -> None:
 def test_matches_the_wheels_own_sentence_transformers_pipeline() -> None:
     """The wheel loads the model with sentence-transformers (its dependency); our transformers-only
     mean pooling must give the same embeddings."""
-    model_package = pytest.importorskip(embedding.MODEL_PACKAGE)
+    model_package = importlib.import_module(embedding.MODEL_PACKAGE)  # found: unavailable_reason() is None
     pytest.importorskip("sentence_transformers")
     space = Game(load_scenario(SCENARIOS / f"{SEATTLE}.yaml")).space
     assert isinstance(space, StatementSpace)
