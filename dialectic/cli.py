@@ -325,9 +325,14 @@ def score_traces(
     endpoints: Annotated[Path | None, typer.Option(
         help="Endpoints file (`dialectic serve`) for scenarios whose rewards are served.")] = None,
     backend: Annotated[str, typer.Option(help="vllm or transformers (with --endpoints).")] = "vllm",
+    scenario: Annotated[Path | None, typer.Option(
+        help="Scenario file to score against, instead of the one each trace names (its content hash must "
+             "still match the trace's).")] = None,
 ) -> None:
     """Re-evaluate saved traces against the scenario each names (checked by content hash), without
-    re-running them. A trace whose scenario is missing or changed is refused (exit 2)."""
+    re-running them. The scenario is found from any folder: its absolute path recorded at run time, else
+    the path the run was given, from here or from the trace's folder and those above it; --scenario names
+    it instead. A trace whose scenario is missing or changed is refused (exit 2)."""
     from dialectic.evaluate import RescoreError, Rescorer
 
     reward_backend = None
@@ -343,7 +348,7 @@ def score_traces(
             raise _fail(ScenarioError(error.errors)) from None
         except ValueError as error:
             raise _fail(error) from None
-    rescorer = Rescorer(reward_backend=reward_backend)
+    rescorer = Rescorer(reward_backend=reward_backend, scenario=scenario)
     refused = False
     rows: list[tuple[Path, dict[str, Any]]] = []
     for path in traces:

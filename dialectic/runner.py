@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -58,9 +60,53 @@ def _check_overrides(card_name: str, overrides: dict[str, str], game: Game) -> N
         raise ScenarioError(problems)
 
 
-def trace_name(scenario: Scenario, card: StrategyCard, seed: int, overrides: dict[str, str]) -> str:
+#: Hex digits of the run digest in a trace's file name (32 bits: a clash needs ~65,000 distinct runs in a folder).
+DIGEST_CHARS = 8
+
+
+def run_digest(scenario: Scenario, card: StrategyCard, seed: int, overrides: dict[str, str],
+               scenario_digest: str | None = None) -> str:
+    """sha256 over what decides a run: the scenario's content (`scenario_hash`: comments and formatting do not
+    count), the strategy card's content (before `overrides`), the --agent overrides and the seed."""
+    key = {
+        "scenario": scenario_digest or scenario_hash(scenario),
+        "strategy": card.model_dump(mode="json"),
+        "agents": sorted(overrides.items()),
+        "seed": seed,
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def trace_name(scenario: Scenario, card: StrategyCard, seed: int, overrides: dict[str, str],
+               scenario_digest: str | None = None) -> str:
+    """`<scenario name>__<strategy>[+GROUP=POLICY...]__seed<seed>__<digest>.jsonl`: the digest (`run_digest`,
+    first DIGEST_CHARS hex digits) tells apart runs whose scenario or card content differs under one name, so
+    a run never overwrites the trace of another; the same run (same content, card, overrides, seed) finds
+    its own trace again (`--resume`). `card` is the card as loaded, before `overrides` apply."""
     suffix = "".join(f"+{g}={p}" for g, p in sorted(overrides.items()))
-    return re.sub(r"[^A-Za-z0-9_.=+\-]", "_", f"{scenario.name}__{card.name}{suffix}__seed{seed}") + ".jsonl"
+    digest = run_digest(scenario, card, seed, overrides, scenario_digest)[:DIGEST_CHARS]
+    stem = re.sub(r"[^A-Za-z0-9_.=+\-]", "_", f"{scenario.name}__{card.name}{suffix}__seed{seed}")
+    return f"{stem}__{digest}.jsonl"
+
+
+def _refuse_foreign(path: Path, digest: str, strategy: str, seed: int) -> None:
+    """Refuse to overwrite a trace of another run under the same name (a digest clash, or a hand-renamed
+    file); the trace of this very run (same scenario content, strategy and seed) is replaced."""
+    if not path.exists():
+        return
+    from dialectic.trace import Header
+
+    try:
+        with path.open(encoding="utf-8") as file:
+            header = Header.model_validate_json(file.readline())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return  # not a readable trace header: a torn write of this run, or not a trace at all
+    if (header.scenario_hash, header.strategy, header.seed) != (digest, strategy, seed):
+        raise ValueError(
+            f"{path}: refusing to overwrite the trace of another run (scenario {header.scenario_name!r} "
+            f"hash {header.scenario_hash[:12]}, strategy {header.strategy!r}, seed {header.seed}; this run: "
+            f"hash {digest[:12]}, strategy {strategy!r}, seed {seed}); move it or choose another --out"
+        )
 
 
 @dataclass
@@ -87,6 +133,7 @@ def prepare_run(
     backends: Backends | None = None,
 ) -> PreparedRun:
     scenario_path = "" if isinstance(scenario, Scenario) else str(scenario)
+    scenario_file = "" if isinstance(scenario, Scenario) else str(Path(scenario).resolve())
     if not isinstance(scenario, Scenario):  # a file: `game`, when given, is that file compiled (not re-read)
         scenario = game.scenario if game is not None else load_scenario(scenario)
     if game is None or game.scenario is not scenario:
@@ -94,6 +141,8 @@ def prepare_run(
     card = load_card(strategy) if isinstance(strategy, str) else strategy
     overrides = dict(agents or {})
     _check_overrides(card.name, overrides, game)
+    digest = scenario_hash(scenario)
+    path = Path(out) / trace_name(scenario, card, seed, overrides, digest)
     card = card.with_agents(overrides)
 
     specs, built = [], {}
@@ -111,14 +160,15 @@ def prepare_run(
         mspec = mediators.get(card.mediator.policy)
         mediator = mspec.build(mspec.params.model_validate(card.mediator.params), game)
 
-    path = Path(out) / trace_name(scenario, card, seed, overrides)
+    _refuse_foreign(path, digest, card.name, seed)
     writer = TraceWriter(path)
     session = Session(game, built, mediator, card.mutual_tolerance, seed, writer, backends)
     header = Header(
         dialectic_version=__version__,
         scenario_name=scenario.name,
         scenario_path=scenario_path,
-        scenario_hash=scenario_hash(scenario),
+        scenario_hash=digest,
+        scenario_file=scenario_file,
         strategy=card.name,
         protocol=card.protocol,
         mutual_tolerance=card.mutual_tolerance,

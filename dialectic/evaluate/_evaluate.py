@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from dialectic.evaluate._context import Context
 from dialectic.evaluate._metric import compute_metrics
@@ -23,7 +26,28 @@ def assemble(values: dict[str, Any]) -> Evaluation:
     return Evaluation(**{name: values[name] for name in CORE_FIELDS}, metrics=extra)
 
 
+def check_finite(game: Game) -> None:
+    """Refuse a game with a non-finite utility or reservation: no verdict is computed from NaN or inf
+    (validation refuses them in scenario files; a served or user-built reward model can still give them)."""
+    for group in game.group_ids:
+        utility = game.utilities[group]
+        values = np.asarray(utility.values, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            first = int(bad[0])
+            raise ValueError(
+                f"group {group!r}: expected a finite utility for every outcome, found {values[first]} at outcome "
+                f"{game.space.names(game.space.at(first))} ({bad.size} of {values.size} outcomes not finite); "
+                "refusing to evaluate"
+            )
+        if not math.isfinite(utility.reservation):
+            raise ValueError(f"group {group!r}: expected a finite reservation, found {utility.reservation} "
+                             f"(reward {utility.reservation_reward}); refusing to evaluate")
+
+
 def evaluate(game: Game, trace: Trace) -> Evaluation:
     """Score one run: its trace is replayed through the Table and judged by `game`'s reward models.
-    The settlement is the end event's (none on impasse or when the trace has no end)."""
+    The settlement is the end event's (none on impasse or when the trace has no end). Raises ValueError
+    when a group's utilities or reservation are not finite (`check_finite`)."""
+    check_finite(game)
     return assemble(compute_metrics(Context(game, trace)))

@@ -1,10 +1,12 @@
 """Re-score saved traces: find the scenario a trace names, check it is the one the run used, replay.
 
-The scenario is `header.scenario_path`, resolved against the current folder and, failing that,
-against the trace's own folder; it must hash to `header.scenario_hash` (`scenario_hash`, a hash of
-the validated content, so comments and formatting do not matter). A missing or changed scenario, or
-an unreadable trace, raises `RescoreError` with a message naming the trace and the scenario path.
-Incomplete traces (a crashed run) are scored as what they are: no end event, no settlement.
+Where the scenario is looked for, in order: `header.scenario_file` (the file's absolute path at run
+time); then `header.scenario_path` (as the run was given it) resolved against the current folder, the
+trace's own folder and each folder above it. The first file found that hashes to `header.scenario_hash`
+(`scenario_hash`, a hash of the validated content, so comments and formatting do not matter) is used.
+`Rescorer(scenario=FILE)` (`dialectic score --scenario FILE`) looks only at FILE. A missing or changed
+scenario, or an unreadable trace, raises `RescoreError` with a message naming the trace and the scenario
+path. Incomplete traces (a crashed run) are scored as what they are: no end event, no settlement.
 """
 
 from __future__ import annotations
@@ -25,24 +27,42 @@ class RescoreError(ValueError):
 
 
 def scenario_candidates(trace: Trace, cwd: Path | None = None) -> list[Path]:
-    """Where the trace's scenario may be: as named (from the current folder), then beside the trace."""
-    named = Path(trace.header.scenario_path)
-    if named.is_absolute():
-        return [named]
-    here = Path.cwd() if cwd is None else cwd
-    return [here / named, trace.path.parent / named]
+    """Where the trace's scenario may be, in the order tried: its absolute path at run time, then the path
+    the run was given, from the current folder, from the trace's folder and from each folder above it."""
+    found: list[Path] = []
+    if trace.header.scenario_file.strip():
+        found.append(Path(trace.header.scenario_file))
+    if trace.header.scenario_path.strip():
+        named = Path(trace.header.scenario_path)
+        if named.is_absolute():
+            found.append(named)
+        else:
+            here = Path.cwd() if cwd is None else cwd
+            folder = trace.path.absolute().parent
+            found += [here / named, *(base / named for base in (folder, *folder.parents))]
+    return list(dict.fromkeys(found))
+
+
+def _named(trace: Trace) -> str:
+    return trace.header.scenario_path or trace.header.scenario_file
 
 
 def locate_scenario(trace: Trace, cwd: Path | None = None) -> Path:
-    where = trace.header.scenario_path
-    if not where.strip():
-        raise RescoreError(f"{trace.path}: the trace names no scenario file (run from an in-memory scenario)")
+    """The first existing file among `scenario_candidates` (not checked against the trace's hash)."""
+    return _existing(trace, cwd)[0]
+
+
+def _existing(trace: Trace, cwd: Path | None) -> list[Path]:
+    if not _named(trace).strip():
+        raise RescoreError(f"{trace.path}: the trace names no scenario file (run from an in-memory scenario); "
+                           "name it with --scenario FILE")
     candidates = scenario_candidates(trace, cwd)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    looked = " and ".join(str(c) for c in dict.fromkeys(candidates))
-    raise RescoreError(f"{trace.path}: scenario {where!r} not found (looked at {looked})")
+    existing = [c for c in candidates if c.is_file()]
+    if not existing:
+        looked = ", ".join(str(c) for c in candidates)
+        raise RescoreError(f"{trace.path}: scenario {_named(trace)!r} not found (looked at {looked}); "
+                           "name it with --scenario FILE")
+    return existing
 
 
 @dataclass
@@ -54,6 +74,8 @@ class Rescorer:
     cwd: Path | None = None
     #: the served reward models' client, for scenarios whose groups' rewards are served (`--endpoints`)
     reward_backend: Any = None
+    #: the scenario file to score every trace against, instead of the one each trace names (`--scenario`)
+    scenario: Path | None = None
     _games: dict[tuple[Path, str], Game] = field(default_factory=dict, init=False, repr=False)
     _scenarios: dict[Path, tuple[bytes, Scenario, str]] = field(default_factory=dict, init=False, repr=False)
 
@@ -71,22 +93,42 @@ class Rescorer:
             scenario = load_scenario(path)
         except ScenarioError as error:
             raise RescoreError(
-                f"{trace.path}: scenario {trace.header.scenario_path!r} ({path}) no longer loads: {error}"
+                f"{trace.path}: scenario {_named(trace)!r} ({path}) no longer loads: {error}"
             ) from None
         digest = scenario_hash(scenario)
         self._scenarios[where] = (content, scenario, digest)
         return scenario, digest
 
     def game_for(self, trace: Trace) -> Game:
-        path = locate_scenario(trace, self.cwd)
-        where = trace.header.scenario_path
-        scenario, actual = self.scenario_at(path, trace)
         expected = trace.header.scenario_hash
-        if actual != expected:
-            raise RescoreError(
-                f"{trace.path}: scenario {where!r} ({path}) has changed since the run "
-                f"(content hash {actual[:12]}, the trace was run on {expected[:12]}); refusing to re-score"
-            )
+        if self.scenario is not None:
+            path = self.scenario
+            if not path.is_file():
+                raise RescoreError(f"{trace.path}: --scenario {str(path)!r}: no such file")
+            scenario, actual = self.scenario_at(path, trace)
+            if actual != expected:
+                raise RescoreError(
+                    f"{trace.path}: --scenario {str(path)!r} is not the scenario this run used: its content hash "
+                    f"is {actual[:12]}, the trace was run on {expected[:12]} (scenario "
+                    f"{trace.header.scenario_name!r}); refusing to re-score"
+                )
+        else:
+            problems: list[RescoreError] = []
+            for path in _existing(trace, self.cwd):
+                try:
+                    scenario, actual = self.scenario_at(path, trace)
+                except RescoreError as error:
+                    problems.append(error)
+                    continue
+                if actual == expected:
+                    break
+                problems.append(RescoreError(
+                    f"{trace.path}: scenario {_named(trace)!r} ({path}) has changed since the run: its content "
+                    f"hash is {actual[:12]}, the trace was run on {expected[:12]}; refusing to re-score (name "
+                    "the file the run used with --scenario FILE)"
+                ))
+            else:
+                raise problems[0]
         key = (path.resolve(), actual)
         if key not in self._games:
             from dialectic.rewards import NoRewardBackend
@@ -117,10 +159,11 @@ class Rescorer:
         except (KeyError, ValueError) as error:
             message = str(error).strip("'\"")
             raise RescoreError(
-                f"{trace.path}: does not replay on scenario {trace.header.scenario_path!r}: {message}"
+                f"{trace.path}: does not replay on scenario {_named(trace)!r}: {message}"
             ) from None
 
 
-def score_trace(trace_path: str | Path, cwd: Path | None = None) -> tuple[Trace, Evaluation]:
-    """Re-score one saved trace (see `Rescorer`)."""
-    return Rescorer(cwd).score(trace_path)
+def score_trace(trace_path: str | Path, cwd: Path | None = None,
+                scenario: str | Path | None = None) -> tuple[Trace, Evaluation]:
+    """Re-score one saved trace (see `Rescorer`); `scenario` names the scenario file instead of the trace."""
+    return Rescorer(cwd, scenario=None if scenario is None else Path(scenario)).score(trace_path)

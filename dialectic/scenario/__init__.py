@@ -2,6 +2,7 @@
 
 from dialectic.scenario._load import FieldError, ScenarioError, load_scenario, read_yaml, scenario_hash
 from dialectic.scenario._schema import (
+    MAX_MAGNITUDE,
     STATEMENT_ISSUE,
     AdditiveReward,
     Agreement,
@@ -24,6 +25,7 @@ from dialectic.scenario._schema import (
 )
 
 __all__ = [
+    "MAX_MAGNITUDE",
     "STATEMENT_ISSUE",
     "AdditiveReward",
     "Agreement",

@@ -11,10 +11,29 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+
+
+#: The largest magnitude a number in a scenario may have (rewards, reservations, reward parameters,
+#: continuous bounds). Far above any real scale, and far enough below the float limit (~1.8e308) that
+#: sums over issues, squares in quadratic rewards and normalisation by a range stay finite.
+MAX_MAGNITUDE = 1e15
+
+
+def _bounded(value: float) -> float:
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        raise PydanticCustomError(
+            "finite_number", f"Input should be a finite number between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}",
+        )
+    return value
+
+
+#: A number in a scenario: finite (no .nan, .inf, -.inf) and at most MAX_MAGNITUDE in size, so no verdict
+#: is computed from an overflow. Applied wherever a scenario gives a number that enters a reward.
+Number = Annotated[float, AfterValidator(_bounded)]
 
 
 #: Participant names the engine uses for itself; a group cannot be called so.
@@ -102,9 +121,9 @@ class ContinuousIssue(Strict):
 
     id: Identifier
     name: str = ""
-    low: float = Field(allow_inf_nan=False)
-    high: float = Field(allow_inf_nan=False)
-    step: float = Field(gt=0, allow_inf_nan=False)
+    low: Number
+    high: Number
+    step: Annotated[Number, Field(gt=0)]
 
 
 class ContinuousSpaceSpec(Strict):
@@ -113,7 +132,7 @@ class ContinuousSpaceSpec(Strict):
 
     kind: Literal["continuous"]
     issues: list[ContinuousIssue] = Field(min_length=1)
-    total: float | None = Field(default=None, allow_inf_nan=False)
+    total: Number | None = None
 
     @model_validator(mode="after")
     def _lattice(self) -> ContinuousSpaceSpec:
@@ -145,12 +164,12 @@ class AdditiveReward(Strict):
     """Points per option, summed over issues (the LLM-Deliberation scoring)."""
 
     kind: Literal["additive"]
-    points: dict[str, list[float]]
+    points: dict[str, list[Number]]
 
 
 class TableEntry(Strict):
     outcome: dict[str, str]
-    reward: float
+    reward: Number
 
 
 class TableReward(Strict):
@@ -158,14 +177,14 @@ class TableReward(Strict):
 
     kind: Literal["table"]
     entries: list[TableEntry] = Field(min_length=1)
-    default: float | None = None
+    default: Number | None = None
 
 
 class StatementScores(Strict):
     """A reward per statement of a statement pool (e.g. a group's agreement rate in a Polis vote)."""
 
     kind: Literal["statements"]
-    scores: dict[str, float]
+    scores: dict[str, Number]
 
 
 class ServedReward(Strict):
@@ -183,8 +202,8 @@ class LinearReward(Strict):
     """r(x) = constant + sum_i weights[i] * x_i over a continuous space (issues not named weigh 0)."""
 
     kind: Literal["linear"]
-    weights: dict[str, float]
-    constant: float = 0.0
+    weights: dict[str, Number]
+    constant: Number = 0.0
 
 
 class QuadraticReward(Strict):
@@ -192,8 +211,8 @@ class QuadraticReward(Strict):
     issues not named weigh 0)."""
 
     kind: Literal["quadratic"]
-    ideal: dict[str, float]
-    weights: dict[str, float]
+    ideal: dict[str, Number]
+    weights: dict[str, Number]
 
 
 RewardSpec = Annotated[
@@ -205,9 +224,9 @@ RewardSpec = Annotated[
 class Group(Strict):
     id: Identifier
     name: str = ""
-    share: float = Field(gt=0, le=1)
+    share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
     reward: RewardSpec
-    reservation: float
+    reservation: Number
     persona: str = ""
     veto: bool = False
 

@@ -2,6 +2,7 @@
 
 from dialectic.trace._events import (
     SCHEMA_VERSION,
+    SUPPORTED_VERSIONS,
     AgentSpec,
     BackendInfo,
     Candidate,
@@ -19,6 +20,7 @@ from dialectic.trace._io import Trace, TraceFormatError, TraceWriter, read_trace
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SUPPORTED_VERSIONS",
     "AgentSpec",
     "BackendInfo",
     "Candidate",

@@ -10,14 +10,17 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: The version every event is written with, and the versions the reader accepts (any other is refused,
+#: naming the file, the line and the version found). Fields added with a default keep the version.
 SCHEMA_VERSION = 1
+SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
 
 NamedOutcome = dict[str, str]
 
 
 class Event(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    v: int = SCHEMA_VERSION
+    v: Annotated[int, Field(strict=True)] = SCHEMA_VERSION
     #: Optional blocks written only when present (LLM runs), so rational traces stay as they were.
     omit_if_none: ClassVar[frozenset[str]] = frozenset()
 
@@ -87,8 +90,14 @@ class Header(Event):
     type: Literal["header"] = "header"
     dialectic_version: str
     scenario_name: str
+    #: the scenario file as the run was given it (often relative to the folder it was run from); "" when
+    #: the run was given a Scenario object
     scenario_path: str
+    #: `scenario_hash`: sha256 of the validated scenario content (comments and formatting do not count)
     scenario_hash: str
+    #: the scenario file's absolute path at run time, so `dialectic score` finds it from any folder
+    #: ("" in traces written before it was recorded, and for a Scenario object)
+    scenario_file: str = ""
     strategy: str
     protocol: str
     mutual_tolerance: bool

@@ -3,6 +3,7 @@ truncated last line (a run killed mid-write leaves a readable prefix)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Self
@@ -10,6 +11,8 @@ from typing import IO, Self
 from pydantic import TypeAdapter, ValidationError
 
 from dialectic.trace._events import (
+    SCHEMA_VERSION,
+    SUPPORTED_VERSIONS,
     EndEvent,
     EvaluationEvent,
     Event,
@@ -65,8 +68,34 @@ class Trace:
         return self.end is not None
 
 
+_NO_VERSION = object()
+
+
+def _raw_version(line: str) -> object:
+    """The `v` of a line that is a JSON object, read without the event models (which another version's
+    fields may not fit); the current version when it has none, and a marker when it is not an object."""
+    try:
+        raw = json.loads(line)
+    except ValueError:
+        return _NO_VERSION
+    return raw.get("v", SCHEMA_VERSION) if isinstance(raw, dict) else _NO_VERSION
+
+
+def _check_version(path: Path, number: int, version: object) -> None:
+    """Refuse an event written in a trace format this reader does not know."""
+    if version is _NO_VERSION:
+        return
+    if isinstance(version, bool) or version not in SUPPORTED_VERSIONS:
+        supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
+        raise TraceFormatError(
+            f"{path}:{number}: unsupported trace version v={version!r}; this dialectic reads version(s) "
+            f"{supported} (read the trace with the dialectic that wrote it)"
+        )
+
+
 def read_trace(path: str | Path) -> Trace:
-    """Parse a trace; a partial last line (crash mid-write) is dropped and flagged `truncated`."""
+    """Parse a trace; a partial last line (crash mid-write) is dropped and flagged `truncated`. An event of
+    a version outside SUPPORTED_VERSIONS raises TraceFormatError naming the file, the line and the version."""
     path = Path(path)
     lines = path.read_text(encoding="utf-8").splitlines()
     events: list[Event] = []
@@ -75,12 +104,15 @@ def read_trace(path: str | Path) -> Trace:
         if not line.strip():
             continue
         try:
-            events.append(_event_adapter.validate_json(line))
+            event = _event_adapter.validate_json(line)
         except ValidationError as exc:
+            _check_version(path, number, _raw_version(line))  # another format's event: say so, not why it fails
             if number == len(lines):
                 truncated = True
                 break
             raise TraceFormatError(f"{path}:{number}: not a trace event: {exc.errors()[0]['msg']}") from None
+        _check_version(path, number, event.v)
+        events.append(event)
     if len(events) < 2 or not isinstance(events[0], Header) or not isinstance(events[1], OpeningEvent):
         raise TraceFormatError(f"{path}: expected a header and an opening event first")
     trace = Trace(path=path, header=events[0], opening=events[1], truncated=truncated)
