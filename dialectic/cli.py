@@ -294,6 +294,59 @@ def serve_command(
     raise typer.Exit(code=status)
 
 
+@app.command("check-strategy")
+def check_strategy_command(
+    strategy: Annotated[str, typer.Argument(help="Strategy card name (agents/NAME.yaml) or path.")],
+    scenarios: Annotated[list[Path] | None, typer.Argument(
+        help="Scenario files (default: scenarios/*.yaml here, less those with served rewards unless "
+             "--endpoints is given).")] = None,
+    seed: Annotated[list[int] | None, typer.Option(help="Seeds to check (repeatable; default 0 and 1).")] = None,
+    agent: Annotated[list[str] | None, typer.Option(help="GROUP=POLICY: replace one group's policy.")] = None,
+    perturbations: Annotated[int, typer.Option(min=1, help="Counterfactual games per agent: every other "
+                                                         "group's rewards and reservations random.")] = 2,
+    endpoints: Annotated[Path | None, typer.Option(help="Endpoints file (`dialectic serve`), for served rewards.")]
+    = None,
+    backend: Annotated[str, typer.Option(help="vllm or transformers (with --endpoints).")] = "vllm",
+) -> None:
+    """Conformance of a strategy: moves validate, runs end, a seed repeats its trace byte for byte, and every
+    agent keeps the information boundary (its moves do not change when every other group's rewards and
+    reservations are replaced at random). Exit 1 on a violation, with the group, turn and differing field."""
+    from dialectic.conformance import ConformanceError, check_strategy
+    from dialectic.runner import parse_agent_overrides
+    from dialectic.scenario import load_scenario
+
+    try:
+        overrides = parse_agent_overrides(agent)
+        files = list(scenarios or sorted(Path("scenarios").glob("*.yaml")))
+        if not files:
+            raise ValueError("scenarios: expected scenario files (none given, and no scenarios/*.yaml here)")
+        checks = []
+        for path in files:
+            scenario = load_scenario(path)
+            served = any(g.reward.kind == "served" for g in scenario.groups)
+            if served and endpoints is None and not scenarios:
+                console.print(f"skip {path}: served rewards (pass --endpoints)", highlight=False)
+                continue
+            backends = _backends_for(path, strategy, overrides, endpoints, backend) if served else None
+            checks.append((path, scenario, None if backends is None else backends.reward))
+    except (ScenarioError, ValueError, KeyError) as error:
+        raise _fail(error) from None
+    failed = 0
+    for path, scenario, reward_backend in checks:
+        try:
+            reports = check_strategy(strategy, scenario, seeds=tuple(seed or (0, 1)), agents=overrides,
+                                     perturbations=perturbations, reward_backend=reward_backend)
+        except ConformanceError as error:
+            failed += 1
+            errors.print(f"[red]FAIL[/red] {path}: {error}", highlight=False, markup=True, soft_wrap=True)
+            continue
+        except (ScenarioError, ValueError, KeyError) as error:
+            raise _fail(error) from None
+        for report in reports:
+            console.print(f"ok {path}: {report.summary()}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=1 if failed else 0)
+
+
 def main() -> Any:
     return app()
 

@@ -86,7 +86,7 @@ def compatible_views(game: Game, final_views: Mapping[str, Outcome]) -> bool:
 def identical_views(game: Game, final_views: Mapping[str, Outcome]) -> bool:
     """Every pair of final group views within epsilon of each other."""
     return all(
-        game.space.distance(final_views[g], final_views[h]) <= game.epsilon
+        game.measure.distance(final_views[g], final_views[h]) <= game.epsilon
         for g, h in combinations(game.group_ids, 2)
     )
 

@@ -24,10 +24,10 @@ def pull(game: Game, opening: Mapping[str, Outcome], final: Mapping[str, Outcome
     anchor = opening[agent]
     moved = []
     for group in game.group_ids:
-        start = game.space.distance(opening[group], anchor)
+        start = game.measure.distance(opening[group], anchor)
         if group == agent or start == 0:
             continue
-        moved.append((start - game.space.distance(final[group], anchor)) / start)
+        moved.append((start - game.measure.distance(final[group], anchor)) / start)
     return sum(moved) / len(moved) if moved else 0.0
 
 
@@ -50,7 +50,7 @@ def ai_wins(
     is that `a`, or else the first participant attaining the index."""
     if settlement is None or not pulls:
         return AIWins(None, None, False)
-    space = game.space
+    space = game.measure
     scores = {a: p * (1 - space.distance(opening[a], final[a])) for a, p in pulls.items()}
     index = max(scores.values())
     leaders = [a for a, score in scores.items() if score >= index - SLACK]

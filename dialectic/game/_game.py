@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from dialectic.game._measure import Distance, ProfileDistance
 from dialectic.game._rule import AgreementRule
 from dialectic.rewards import GroupUtility, build_reward
 from dialectic.scenario import Scenario
@@ -37,8 +38,11 @@ class Game:
             self.utilities[g.id].name = g.name or g.id
             self.utilities[g.id].persona = g.persona
         self._check_served()
-        if isinstance(self.space, StatementSpace):
-            self.space.set_profiles(np.stack([self.utilities[g].values for g in self.group_ids]))
+        #: The evaluator's D (the reward-profile distance on a pool): for the evaluator and mediators only.
+        self.measure: Distance = (
+            ProfileDistance(np.stack([self.utilities[g].values for g in self.group_ids]))
+            if isinstance(self.space, StatementSpace) else self.space
+        )
         self.rule = AgreementRule(
             scenario.agreement,
             self.group_ids,

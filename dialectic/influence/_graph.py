@@ -84,7 +84,7 @@ def _as_json(ctx: Context, change: Change) -> dict[str, Any]:
 
 def build_influence_graph(ctx: Context) -> nx.DiGraph:
     """The influence graph from an evaluation context (shares the context's single replay)."""
-    space, header = ctx.game.space, ctx.trace.header
+    space, header = ctx.game.measure, ctx.trace.header
     wins = ctx.wins
     graph = nx.DiGraph(
         scenario=header.scenario_name,

@@ -36,13 +36,31 @@ class NoRewardBackend(RuntimeError):
     """A scenario with served rewards was loaded without a reward backend."""
 
 
+class GroupRewardClient:
+    """A reward backend scoped to one group's model: it scores texts with that adapter and names no other.
+    An agent's reward step holds this, never the backend, so asking another group's model is not an
+    operation it has (the behavioural boundary check, dialectic.conformance, catches any way around)."""
+
+    __slots__ = ("__backend", "adapter")
+
+    def __init__(self, backend: RewardBackend, adapter: str):
+        self.__backend = backend
+        self.adapter = adapter
+
+    async def score(self, texts: Sequence[str]) -> list[float]:
+        return await self.__backend.score(self.adapter, texts)
+
+    def score_sync(self, texts: Sequence[str]) -> list[float]:
+        return self.__backend.score_sync(self.adapter, texts)
+
+
 class ServedRewardModel:
     """One group's served reward: ``score(outcomes)`` for the space, ``ascore_texts`` for any text."""
 
     def __init__(self, adapter: str, space: DiscreteSpace, backend: RewardBackend):
         self.adapter = adapter
         self.space = space
-        self.backend = backend
+        self.client = GroupRewardClient(backend, adapter)
         self.record: dict[str, float] = {}
 
     def texts(self, outcomes: np.ndarray) -> list[str]:
@@ -52,14 +70,14 @@ class ServedRewardModel:
         texts = self.texts(outcomes)
         missing = sorted({t for t in texts if t not in self.record})
         if missing:
-            self.record.update(zip(missing, self.backend.score_sync(self.adapter, missing), strict=True))
+            self.record.update(zip(missing, self.client.score_sync(missing), strict=True))
         return np.array([self.record[t] for t in texts], dtype=np.float64)
 
     async def ascore_texts(self, texts: Sequence[str]) -> list[float]:
         """Raw rewards of ``texts``; texts not seen before are scored by the backend (one batched request)."""
         missing = sorted({t for t in texts if t not in self.record})
         if missing:
-            self.record.update(zip(missing, await self.backend.score(self.adapter, missing), strict=True))
+            self.record.update(zip(missing, await self.client.score(missing), strict=True))
         return [self.record[t] for t in texts]
 
 

@@ -96,10 +96,14 @@ class Statement(Strict):
 
 
 class StatementPoolSpec(Strict):
-    """Positions are statements from a reference list; D is the reward-profile distance."""
+    """Positions are statements from a reference list. The evaluator's D is the reward-profile distance
+    (built from every group's rewards, so never shown to an agent); agents measure "nearest" with the
+    public ``agent_distance`` over the statements' text: ``lexical`` (word-set Jaccard, the default,
+    needs nothing) or ``embedding`` (all-MiniLM-L6-v2, extra `embed`). docs/spaces.md."""
 
     kind: Literal["statements"]
     statements: list[Statement] = Field(min_length=2)
+    agent_distance: Literal["lexical", "embedding"] = "lexical"
 
     @model_validator(mode="after")
     def _distinct_statements(self) -> StatementPoolSpec:

@@ -1,42 +1,47 @@
 """Statement pools: positions are statements from the scenario's reference list.
 
 The pool is a discrete space of one issue whose options are the statements, so every strategy and
-oracle that works on discrete spaces works here. Only the distance differs: D(s, t) is the
-reward-profile distance mean_g |u_g(s) - u_g(t)| (DESIGN.md), since sentence embeddings measure topic
-more than stance; it needs the groups' utilities, which the Game hands over once it has built them.
-The embedding distance (1 - cos) / 2 is the optional second measure (`embedding_distance`, extra
-`embed`; see dialectic.space._embedding).
+oracle that works on discrete spaces works here. The space is public: what it measures is read from the
+statements' text alone, so an agent may use it. Its distance is the pool's ``agent_distance``: lexical
+(word-set Jaccard, dialectic.space._lexical) by default, or the embedding distance (1 - cos) / 2
+(extra `embed`, dialectic.space._embedding). The evaluator's D on a pool is the reward-profile
+distance mean_g |u_g(s) - u_g(t)| (DESIGN.md), which needs every group's rewards: it lives with the
+Game (`Game.measure`, dialectic.game._measure), never in the space an agent is handed.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 import numpy as np
 
 from dialectic.scenario import StatementPoolSpec
 from dialectic.space._discrete import DiscreteSpace, Outcome
+from dialectic.space._lexical import lexical_distances
 
 
 class StatementSpace(DiscreteSpace):
     def __init__(self, spec: StatementPoolSpec):
         super().__init__(spec)
         self.texts: dict[str, str] = {s.id: s.text for s in spec.statements}
-        self._profile: np.ndarray | None = None
+        self.agent_distance = spec.agent_distance
 
-    def set_profiles(self, utilities: np.ndarray) -> None:
-        """utilities: (groups, statements) normalised utilities, clipped to [0, 1]."""
-        self._profile = np.clip(np.asarray(utilities, dtype=np.float64), 0.0, 1.0)
-        self._pairwise = np.abs(self._profile[:, :, None] - self._profile[:, None, :]).mean(axis=0)
+    @cached_property
+    def _pairwise(self) -> np.ndarray:
+        """The public distance between every two statements, in option order (computed once)."""
+        if self.agent_distance == "embedding":
+            from dialectic.space._embedding import pool_distances
 
-    def _distances(self) -> np.ndarray:
-        if self._profile is None:
-            raise ValueError("a statement pool's distance needs the groups' reward profiles (build a Game)")
-        return self._pairwise
+            return pool_distances(self)
+        distances = lexical_distances(self.statement_texts())
+        distances.setflags(write=False)
+        return distances
 
     def distance(self, a: Outcome, b: Outcome) -> float:
-        return float(self._distances()[a[0], b[0]])
+        return float(self._pairwise[a[0], b[0]])
 
     def distances_to(self, outcome: Outcome, among: np.ndarray | None = None) -> np.ndarray:
-        row = self._distances()[outcome[0]]
+        row = self._pairwise[outcome[0]]
         return row if among is None else row[among]
 
     def text(self, outcome: Outcome) -> str:

@@ -41,13 +41,26 @@ def test_scores_are_each_groups_mean_vote(shared_data: Path) -> None:
         assert group.reservation == pytest.approx(float(np.quantile(scores, 0.5)), abs=1e-6)
 
 
-def test_distance_is_the_reward_profile_distance() -> None:
+def test_evaluator_distance_is_the_reward_profile_distance() -> None:
     game = Game(load_scenario(SCENARIOS / "polis-15-per-hour-seattle.yaml"))
     u = game.utility_matrix
     for a, b in [(0, 1), (3, 17), (5, 5)]:
         expected = float(np.mean(np.abs(np.clip(u[:, a], 0, 1) - np.clip(u[:, b], 0, 1))))
-        assert game.space.distance((a,), (b,)) == pytest.approx(expected)
-    assert game.space.distances_to((2,))[2] == 0.0
+        assert game.measure.distance((a,), (b,)) == pytest.approx(expected)
+    assert game.measure.distances_to((2,))[2] == 0.0
+
+
+def test_agents_space_measures_by_text_alone() -> None:
+    """The space an agent is handed measures with the public lexical distance (word-set Jaccard), worked
+    here by hand from the statements' words; it is not the evaluator's reward-profile distance."""
+    game = Game(load_scenario(SCENARIOS / "polis-brexit-consensus.yaml"))
+    space = game.space
+    ids = list(space.options[0])
+    leave, remain = (ids.index("c0"),), (ids.index("c1"),)
+    # {i, voted, to, leave} vs {i, voted, to, remain}: 3 words shared of 5.
+    assert space.distance(leave, remain) == pytest.approx(1 - 3 / 5)
+    assert game.measure.distance(leave, remain) > 0.9
+    assert not hasattr(space, "_profile") and not hasattr(space, "set_profiles")
 
 
 def test_runs_on_a_statement_pool_give_the_expected_labels(tmp_path: Path) -> None:

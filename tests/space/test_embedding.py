@@ -90,7 +90,8 @@ def test_embeddings_measure_topic_and_reward_profiles_measure_stance() -> None:
     """Why D on statement pools is the reward-profile distance (DESIGN.md): "I voted to Leave" and
     "I voted to Remain" share their topic, so their embeddings are among the pool's closest pairs,
     while the two groups' votes put them almost as far apart as two statements can be."""
-    space = Game(load_scenario(SCENARIOS / f"{BREXIT}.yaml")).space
+    game = Game(load_scenario(SCENARIOS / f"{BREXIT}.yaml"))
+    space = game.space
     assert isinstance(space, StatementSpace)
     ids = list(space.options[0])
     leave, remain = (ids.index("c0"),), (ids.index("c1"),)
@@ -98,7 +99,7 @@ def test_embeddings_measure_topic_and_reward_profiles_measure_stance() -> None:
     distances = embedding.pool_distances(space)
     pairs = distances[np.triu_indices(len(ids), 1)]
     assert space.embedding_distance(leave, remain) < np.quantile(pairs, 0.05)
-    assert space.distance(leave, remain) > 0.9
+    assert game.measure.distance(leave, remain) > 0.9
 
 
 def test_matches_the_wheels_own_sentence_transformers_pipeline() -> None:
@@ -161,7 +162,7 @@ def test_the_evaluator_reports_embedding_distances_on_a_polis_run(tmp_path: Path
     assert to_openings["applicable"]
     for g in game.group_ids:
         assert to_openings["by_group"][g] == {
-            "reward_profile": pytest.approx(space.distance(settlement, opening[g])),
+            "reward_profile": pytest.approx(game.measure.distance(settlement, opening[g])),
             "embedding": pytest.approx(space.embedding_distance(settlement, opening[g])),
         }
     # The max-min mediator settles away from both openings: the figures are not all zero.

@@ -87,7 +87,7 @@ def settlement_to_openings_embedding(ctx: Context, distance: Distance) -> dict[s
     settlement = ctx.settlement
     if settlement is None:
         return not_applicable("no settlement")
-    reward_profile = ctx.game.space.distance
+    reward_profile = ctx.game.measure.distance
     return {
         "by_group": {
             g: {

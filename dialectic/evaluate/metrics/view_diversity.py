@@ -18,7 +18,7 @@ def diversity(
     pairs = list(combinations(ctx.groups, 2))
     if not pairs:
         return 0.0
-    measure = distance or ctx.game.space.distance
+    measure = distance or ctx.game.measure.distance
     return sum(measure(views[g], views[h]) for g, h in pairs) / len(pairs)
 
 

@@ -1,0 +1,163 @@
+"""The information boundary, checked by behaviour (issue 8): every shipped rational card keeps it on every
+shipped scenario and space kind; policies written to peek, by any path, are caught; the statement-pool
+leak of the old shared space is caught when it is put back."""
+
+from __future__ import annotations
+
+import gc
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dialectic.conformance import ConformanceError, check_boundary, perturb_others
+from dialectic.dialogue import Move, Observation, PublicGame
+from dialectic.game import Game
+from dialectic.rewards import GroupUtility
+from dialectic.scenario import load_scenario
+from dialectic.space import StatementSpace
+from dialectic.strategies import card_names, load_card, policy
+from tests.conftest import SCENARIOS
+
+CARDS = [name for name in card_names() if not load_card(name).needs_chat]
+OFFLINE = sorted(p.name for p in SCENARIOS.glob("*.yaml")
+                 if all(g.reward.kind != "served" for g in load_scenario(p).groups))
+LEAK = "depends on information the agent may not have"
+
+
+def test_the_matrix_covers_every_space_kind() -> None:
+    kinds = {load_scenario(SCENARIOS / name).space.kind if hasattr(load_scenario(SCENARIOS / name).space, "kind")
+             else "discrete" for name in OFFLINE}
+    assert {"statements", "continuous"} <= kinds and len(OFFLINE) >= 6
+
+
+@pytest.mark.parametrize("scenario", OFFLINE)
+@pytest.mark.parametrize("card", CARDS)
+def test_every_card_keeps_the_boundary(card: str, scenario: str) -> None:
+    report = check_boundary(card, SCENARIOS / scenario, seed=0, perturbations=2)
+    # Every rational agent was replayed, and on a long run of observations (the probe dialogues).
+    assert set(report.moves) == set(load_scenario(SCENARIOS / scenario).group_ids)
+    assert min(report.moves.values()) >= 5
+
+
+def test_counterfactual_games_change_only_the_others() -> None:
+    scenario = load_scenario(SCENARIOS / "polis-brexit-consensus.yaml")
+    changed = perturb_others(scenario, "group-1", seed=0)
+    assert changed.group("group-1") == scenario.group("group-1")
+    assert changed.group("group-0").reward != scenario.group("group-0").reward
+    assert changed.group("group-0").reservation != scenario.group("group-0").reservation
+    assert (changed.space, changed.agreement, changed.opening) == (scenario.space, scenario.agreement, scenario.opening)
+    game, other = Game(scenario), Game(changed)
+    assert np.array_equal(game.utilities["group-1"].values, other.utilities["group-1"].values)
+    assert not np.allclose(game.utilities["group-0"].values, other.utilities["group-0"].values)
+
+
+def test_the_old_statement_pool_leak_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put back what main had before issue 8 (the space an agent is handed measures with the reward-profile
+    distance): group-1's conceder and linear proposals then follow group-0's scores, and the check says so."""
+    build = Game.__init__
+
+    def leaky(self: Game, *args: Any, **kwargs: Any) -> None:
+        build(self, *args, **kwargs)
+        if isinstance(self.space, StatementSpace):
+            self.space.__dict__["_pairwise"] = self.measure._pairwise  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(Game, "__init__", leaky)
+    for card in ("conceder", "linear"):
+        with pytest.raises(ConformanceError, match=LEAK):
+            check_boundary(card, SCENARIOS / "polis-brexit-consensus.yaml", groups=["group-1"])
+
+
+class _Peeker:
+    """Base of the cheating policies: proposes the outcome that ``peek`` says another group likes best."""
+
+    def __init__(self, me: str, utility: GroupUtility, public: PublicGame):
+        self.me, self.utility, self.public = me, utility, public
+
+    def peek(self, obs: Observation) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def act(self, obs: Observation) -> Move:
+        values = self.peek(obs)
+        proposal = None if values is None else self.public.space.at(int(np.argmax(values)))
+        return Move(speaker=self.me, view=obs.my_view, proposal=proposal,
+                    accepts=None if obs.table.proposal is None else False)
+
+
+class _GarbagePeeker(_Peeker):
+    """Finds a Game among the interpreter's live objects and reads another group's utilities."""
+
+    def peek(self, obs: Observation) -> np.ndarray | None:
+        other = obs.others()[0]
+        games = [o for o in gc.get_objects() if isinstance(o, Game) and other in o.utilities]
+        return games[-1].utilities[other].values if games else None
+
+
+class _StackPeeker(_Peeker):
+    """Climbs the call stack to anything holding a game and reads another group's utilities."""
+
+    def peek(self, obs: Observation) -> np.ndarray | None:
+        for frame in inspect.stack():
+            for value in frame.frame.f_locals.values():
+                game = value if isinstance(value, Game) else getattr(value, "game", None)
+                if isinstance(game, Game):
+                    return game.utilities[obs.others()[0]].values
+        return None
+
+
+class _ServedPeeker(_Peeker):
+    """Digs the reward backend out of its own group's scoped client and asks another group's adapter."""
+
+    def peek(self, obs: Observation) -> np.ndarray | None:
+        client = self.utility.model.client  # type: ignore[attr-defined]
+        backend = client._GroupRewardClient__backend
+        texts = [self.public.space.text((k,)) for k in range(self.public.space.size)]
+        return np.array(backend.score_sync(OTHER_ADAPTER[self.me], texts))
+
+
+PEEKERS = {"test-peek-gc": _GarbagePeeker, "test-peek-stack": _StackPeeker, "test-peek-served": _ServedPeeker}
+for _name, _cls in PEEKERS.items():
+    policy(_name, f"Test fixture: {_cls.__doc__}")(
+        lambda params, me, utility, public, _cls=_cls: _cls(me, utility, public))
+
+
+@pytest.mark.parametrize("peeker", ["test-peek-gc", "test-peek-stack"])
+@pytest.mark.parametrize("scenario", ["harbour-sport-park.yaml", "polis-brexit-consensus.yaml",
+                                      "budget-split.yaml"])
+def test_a_peeking_policy_is_caught(peeker: str, scenario: str) -> None:
+    game = load_scenario(SCENARIOS / scenario)
+    group = game.group_ids[1]
+    with pytest.raises(ConformanceError, match=LEAK):
+        check_boundary("linear", SCENARIOS / scenario, agents={group: peeker}, groups=[group])
+
+
+# The served kind: the real in-process reward backend (transformers + PEFT) over tiny models built here.
+OTHER_ADAPTER = {"residents": "port", "port": "council", "council": "residents"}
+
+
+@pytest.fixture(scope="module")
+def served_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.backends.conftest import requires
+
+    requires("torch", "transformers", "peft", "tokenizers")
+    from dialectic.backends.reward_local import LocalRewardModel
+    from dialectic.backends.tiny import build_tiny_models
+
+    tiny = build_tiny_models(tmp_path_factory.mktemp("tiny"), {"g1": "park", "g2": "harbour", "g3": None})
+    adapters = {"residents": tiny.adapters["g1"], "port": tiny.adapters["g2"], "council": tiny.adapters["g3"]}
+    yield LocalRewardModel(tiny.reward, adapters)
+
+
+@pytest.mark.parametrize("card", ["conceder", "linear", "boulware", "dialectical", "persuader", "max-min"])
+def test_cards_keep_the_boundary_with_served_rewards(card: str, served_backend: Any) -> None:
+    report = check_boundary(card, SCENARIOS / "served-waterfront.yaml", perturbations=2,
+                            reward_backend=served_backend)
+    assert set(report.moves) == {"residents", "port", "council"}
+
+
+def test_a_policy_asking_another_groups_served_model_is_caught(served_backend: Any) -> None:
+    with pytest.raises(ConformanceError, match=LEAK):
+        check_boundary("linear", SCENARIOS / "served-waterfront.yaml", agents={"port": "test-peek-served"},
+                       groups=["port"], reward_backend=served_backend)
