@@ -368,13 +368,41 @@ def _flags(evaluation: dict[str, Any]) -> str:
         flags.append("flips")
     if not evaluation["complete"]:
         flags.append("incomplete")
+    if not evaluation.get("consistent", True):
+        flags.append("inconsistent")
     return " ".join(flags)
+
+
+#: `dialectic score`'s exit status when a trace disagrees with the replay of its moves.
+EXIT_INCONSISTENT = 3
+
+
+def _report_replay(path: Path, evaluation: Any, allowed: bool) -> bool:
+    """Say where a trace disagrees with its replay (and that a trace cut short is scored as it replays);
+    True when it is inconsistent."""
+    if not evaluation.complete:
+        state = "still under way" if evaluation.end_reason is None else f"ended by {evaluation.end_reason}"
+        errors.print(f"[yellow]note[/yellow] {path}: no end event (a run cut short); scored as its moves replay: "
+                     f"{state} after turn {evaluation.turns}", highlight=False, markup=True, soft_wrap=True)
+    if evaluation.consistent:
+        return False
+    kind = "[yellow]warning[/yellow]" if allowed else "[red]inconsistent[/red]"
+    errors.print(f"{kind} {path}: the trace disagrees with the replay of its moves (scored as replayed):",
+                 highlight=False, markup=True, soft_wrap=True)
+    for item in evaluation.inconsistencies:
+        where = "" if item.turn is None else f" (turn {item.turn})"
+        errors.print(f"  {item.field}{where}: recorded {json.dumps(item.recorded)}, replayed "
+                     f"{json.dumps(item.replayed)}", highlight=False, markup=False, soft_wrap=True)
+    return True
 
 
 @app.command("score")
 def score_traces(
     traces: Annotated[list[Path], typer.Argument(help="Trace files (JSONL) to re-score.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per trace and line.")] = False,
+    allow_inconsistent: Annotated[bool, typer.Option(
+        "--allow-inconsistent", help="Exit 0 although a trace disagrees with the replay of its moves "
+        "(the differences are still listed).")] = False,
     endpoints: Annotated[Path | None, typer.Option(
         help="Endpoints file (`dialectic serve`) for scenarios whose rewards are served.")] = None,
     backend: Annotated[str, typer.Option(help="vllm or transformers (with --endpoints).")] = "vllm",
@@ -385,7 +413,13 @@ def score_traces(
     """Re-evaluate saved traces against the scenario each names (checked by content hash), without
     re-running them. The scenario is found from any folder: its absolute path recorded at run time, else
     the path the run was given, from here or from the trace's folder and those above it; --scenario names
-    it instead. A trace whose scenario is missing or changed is refused (exit 2)."""
+    it instead. A trace whose scenario is missing or changed is refused (exit 2).
+
+    The verdict comes from replaying the moves through the engine's rules, never from what the trace
+    says of itself: a trace whose end event, recorded rewards, move order or recorded evaluation disagree
+    with the replay is scored as replayed and listed as inconsistent, field by field (exit 3, unless
+    --allow-inconsistent). A trace with no end event (a run cut short) is scored as its moves replay
+    and said so; that alone is not an inconsistency."""
     from dialectic.evaluate import RescoreError, Rescorer
 
     reward_backend = None
@@ -402,7 +436,7 @@ def score_traces(
         except ValueError as error:
             raise _fail(error) from None
     rescorer = Rescorer(reward_backend=reward_backend, scenario=scenario)
-    refused = False
+    refused = inconsistent = False
     rows: list[tuple[Path, dict[str, Any]]] = []
     for path in traces:
         try:
@@ -411,6 +445,7 @@ def score_traces(
             refused = True
             errors.print(f"[red]error[/red] {error}", highlight=False, markup=True, soft_wrap=True)
             continue
+        inconsistent |= _report_replay(path, evaluation, allow_inconsistent)
         summary = evaluation.model_dump(mode="json")
         if as_json:
             typer.echo(json.dumps({**summary, "trace": str(path)}, sort_keys=True))
@@ -429,6 +464,8 @@ def score_traces(
         console.print(table)
     if refused:
         raise typer.Exit(code=2)
+    if inconsistent and not allow_inconsistent:
+        raise typer.Exit(code=EXIT_INCONSISTENT)
 
 
 @app.command("metrics")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dialectic import __version__
-from dialectic.dialogue import MEDIATOR, DialogueState, Session, arun_graph, run_graph
+from dialectic.dialogue import DialogueState, Session, arun_graph, run_graph
 from dialectic.game import Game
 from dialectic.scenario import FieldError, Scenario, ScenarioError, load_scenario, scenario_hash
 from dialectic.strategies import StrategyCard, load_card, mediators, policies
@@ -193,15 +193,14 @@ def prepare_run(
 def finish_run(run: PreparedRun, final: DialogueState, elapsed: float) -> RunResult:
     """Write the end (and the evaluation) of a dialogue whose graph has run; close the trace."""
     session, game, writer = run.session, run.game, run.writer
-    table = final["table"]
+    table, referee = final["table"], session.referee
     reason = final["end"] or "round_limit"
-    settled = session.passes(table) and reason != "deadlock"
-    space = game.space
+    settlement = referee.settlement(table, reason)  # the evaluator replays the trace with these same rules
     end = EndEvent(
         reason=reason,
-        settlement=space.names(table.proposal) if settled and table.proposal is not None else None,
-        accepted_by=[g for g in table.accepting() if g != MEDIATOR],
-        rounds=session.round_of(max(final["turn"], 1)),
+        settlement=None if settlement is None else game.space.names(settlement),
+        accepted_by=referee.accepted_by(table),
+        rounds=referee.rounds_of(final["turn"]),
         turns=final["turn"],
     )
     with writer:

@@ -3,6 +3,7 @@
 from dialectic.dialogue._engine import DialogueState, arun_graph, build_graph, build_staged_graph, run_graph
 from dialectic.dialogue._move import MEDIATOR, Move, MoveError
 from dialectic.dialogue._observation import MediatorObservation, Observation, PublicGame, Said
+from dialectic.dialogue._referee import Referee, speaking_order
 from dialectic.dialogue._session import ACTING, Session, participant_rng
 from dialectic.dialogue._table import Table
 
@@ -15,6 +16,7 @@ __all__ = [
     "MoveError",
     "Observation",
     "PublicGame",
+    "Referee",
     "Said",
     "Session",
     "Table",
@@ -23,4 +25,5 @@ __all__ = [
     "build_staged_graph",
     "participant_rng",
     "run_graph",
+    "speaking_order",
 ]

@@ -10,6 +10,7 @@ import numpy as np
 
 from dialectic.dialogue._move import MEDIATOR, Move, MoveError
 from dialectic.dialogue._observation import MediatorObservation, Observation, PublicGame, Said
+from dialectic.dialogue._referee import Referee
 from dialectic.dialogue._table import Table
 from dialectic.game import Game
 from dialectic.space import Outcome
@@ -49,12 +50,12 @@ class Session:
         self.writer = writer
         self.backends = backends  # chat + reward backends for LLM participants (dialectic.backends.Backends)
         groups = game.group_ids
-        start = groups.index(game.opening.speaker)
-        rotation = groups[start + 1 :] + groups[: start + 1]
-        self.order: list[str] = ([MEDIATOR] if mediator is not None else []) + rotation
+        self.referee = Referee.of(game.rule, groups, game.opening.speaker, game.rounds,
+                                  mediated=mediator is not None, mutual_tolerance=mutual_tolerance)
+        self.order: list[str] = list(self.referee.order)
         self.rngs = {g: participant_rng(seed, k) for k, g in enumerate(groups)}
         self.rngs[MEDIATOR] = participant_rng(seed, len(groups))
-        self.max_turns = game.rounds * len(self.order)
+        self.max_turns = self.referee.max_turns
         self.events: list[MoveEvent] = []
         self.failed_drafts: list[tuple[int, Any]] = []
 
@@ -65,7 +66,7 @@ class Session:
         return Table.opening(self.opening_views(), self.game.opening.speaker, self.game.opening.proposal)
 
     def round_of(self, turn: int) -> int:
-        return (turn - 1) // len(self.order) + 1
+        return self.referee.round_of(turn)
 
     def speak(self, participant: str, table: Table, record: Sequence[Said], turn: int) -> Move | None:
         rng = self.rngs[participant]
@@ -183,12 +184,7 @@ class Session:
             self.writer.write(event)
 
     def passes(self, table: Table) -> bool:
-        return table.proposal is not None and self.game.rule.passes(table.accepting())
+        return self.referee.passes(table)
 
     def decide(self, table: Table, turn: int) -> Literal["settlement", "round_limit"] | None:
-        passed = self.passes(table)
-        if passed and (not self.mutual_tolerance or table.mutual_tolerance(self.game.group_ids)):
-            return "settlement"
-        if turn >= self.max_turns:
-            return "round_limit"
-        return None
+        return self.referee.decide(table, turn)

@@ -10,7 +10,7 @@ from `dialectic.oracles`, solved once per Game (`solved`).
 from dialectic.evaluate._context import Context, Step, Utterance
 from dialectic.evaluate._evaluate import CORE_FIELDS, assemble, evaluate
 from dialectic.evaluate._metric import METRICS, Metric, compute_metrics, load_metrics, metric
-from dialectic.evaluate._model import LABELS, Evaluation, Label
+from dialectic.evaluate._model import LABELS, Evaluation, Inconsistency, Label
 from dialectic.evaluate._rescore import RescoreError, Rescorer, locate_scenario, score_trace
 from dialectic.evaluate._solved import solved
 from dialectic.evaluate._welfare import gini
@@ -21,6 +21,7 @@ __all__ = [
     "METRICS",
     "Context",
     "Evaluation",
+    "Inconsistency",
     "Label",
     "Metric",
     "RescoreError",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from dialectic.dialogue import MEDIATOR, Move, Table
 from dialectic.evaluate import _agreement as agreement
 from dialectic.evaluate import _persuasion as persuasion
-from dialectic.evaluate._replay import Replay, replay
+from dialectic.evaluate._replay import Ending, Replay, replay
 from dialectic.evaluate._solved import dominance, solved
 from dialectic.evaluate._welfare import Welfare, welfare
 from dialectic.game import Game
@@ -85,6 +85,12 @@ class Context:
     @property
     def declared(self) -> bool:
         return self.run.settlement is not None
+
+    @property
+    def ending(self) -> Ending:
+        """How the run ended, by the replay (not by the trace's end event)."""
+        assert self.run.ending is not None
+        return self.run.ending
 
     @property
     def opening(self) -> dict[str, Outcome]:

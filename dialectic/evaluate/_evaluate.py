@@ -47,7 +47,8 @@ def check_finite(game: Game) -> None:
 
 def evaluate(game: Game, trace: Trace) -> Evaluation:
     """Score one run: its trace is replayed through the Table and judged by `game`'s reward models.
-    The settlement is the end event's (none on impasse or when the trace has no end). Raises ValueError
+    The settlement, accepted_by, end reason, rounds and turns are the replay's, never the trace's; where
+    the trace disagrees, `consistent` is false and `inconsistencies` lists each field. Raises ValueError
     when a group's utilities or reservation are not finite (`check_finite`)."""
     check_finite(game)
     return assemble(compute_metrics(Context(game, trace)))

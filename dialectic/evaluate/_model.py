@@ -5,6 +5,10 @@ plain value: outcomes as {issue id: option id}, per-group figures as {group id: 
 Definitions of every field are in DESIGN.md, "The evaluator (precise definitions)"; each field is
 filled by the registered metric of the same name (`dialectic metrics` lists them). Metrics beyond
 these fields (dialogue metrics, the influence graph, ...) are in `metrics`, by name.
+
+Every fact of the run (declared agreement, the settlement, `accepted_by`, the end reason, rounds and
+turns) is the replay's, not the trace's; where the trace says otherwise, `consistent` is false and
+`inconsistencies` lists each difference.
 """
 
 from __future__ import annotations
@@ -19,6 +23,19 @@ Label = Literal["impasse", "persuaded", "false_agreement", "outvoted", "consensu
 LABELS: tuple[str, ...] = get_args(Label)
 
 NamedOutcome = dict[str, str]
+
+
+class Inconsistency(BaseModel):
+    """One place where a trace disagrees with its replay: the field (`end.settlement`, `turn`,
+    `rewards.GROUP.view`, `evaluation.label`, ...), what the trace recorded, what the replay says,
+    and the turn it concerns (null: the run as a whole)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str
+    recorded: Any
+    replayed: Any
+    turn: int | None = None
 
 
 class Evaluation(BaseModel):
@@ -69,5 +86,8 @@ class Evaluation(BaseModel):
     settlement: NamedOutcome | None
     opening_views: dict[str, NamedOutcome]
     final_views: dict[str, NamedOutcome]
+    # The trace against its replay (evaluations written before these fields read as consistent).
+    consistent: bool = True
+    inconsistencies: list[Inconsistency] = Field(default_factory=list)
     # Every other registered metric, by name (absent from evaluations written before the registry).
     metrics: dict[str, Any] = Field(default_factory=dict)

@@ -1,25 +1,64 @@
-"""Replay a trace's moves through the dialogue Table, so verdicts are about the public state the
-engine really had (stance resets, tolerance freshness), not about a re-implementation of it."""
+"""Replay a trace's moves through the engine's own rules, and check the trace against the replay.
+
+The verdicts are about what the engine really did, recomputed, never about what a trace says of it:
+
+- the opening (speaker, proposal, every group's opening view) is the scenario's (`Game.opening`,
+  `Game.opening_view`), as the engine's Session builds it;
+- each move is applied to the dialogue `Table` (stance resets, the proposer's yes, tolerance
+  freshness) and the engine's `Referee` says after each move whether the run ends there (settlement,
+  round limit), who speaks at each turn and in which round;
+- declared agreement, the settlement, `accepted_by`, the end reason, rounds and turns are the
+  replay's (a run whose moves stop before it ended, with an end event, ended in deadlock: the only
+  end a move cannot show).
+
+Everything the trace records that the replay can recompute is compared with it: the header's
+speaking order and rounds, the opening, each move's turn, round, speaker, the proposal its stance
+answered and each group's reward for its view and proposal (recomputed from the reward models), and
+the end event. Each difference is an `Inconsistency` (field, recorded, replayed, turn). A trace with
+no end event (a run cut short) is not inconsistent: it is scored as its moves replay (`complete`
+false), ended if the replay says the run had ended, else still under way (no settlement).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from dialectic.dialogue import MEDIATOR, Move, Table
+from dialectic.dialogue import MEDIATOR, Move, Referee, Table
+from dialectic.dialogue._referee import EndReason
+from dialectic.evaluate._model import Inconsistency
 from dialectic.game import Game
 from dialectic.space import Outcome
-from dialectic.trace import MoveEvent, NamedOutcome, Trace
+from dialectic.trace import MoveEvent, NamedOutcome, RewardPair, Trace
+
+#: A recorded reward agrees with the reward model when within this share of the larger of the group's
+#: reward range and the reward's size: a served model scored again is not bit-identical (vLLM batches
+#: differ), an in-process one is; verdicts never use recorded rewards, so this only checks the record.
+REWARD_TOLERANCE = 1e-4
 
 
 @dataclass(frozen=True)
 class Turn:
     """One replayed move, the proposal its `accepts` stance answered, and where it falls in the run
-    (its trace turn number and round)."""
+    (its turn number and round, as the engine numbers them)."""
 
     move: Move
     answered: Outcome | None
     number: int = 0
     round: int = 0
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How the run ended, by the replay. reason None: the trace stops before the run ended (no end
+    event, and the rules had not ended it)."""
+
+    reason: EndReason | None
+    settlement: Outcome | None
+    accepted_by: list[str]
+    rounds: int
+    turns: int
 
 
 @dataclass(frozen=True)
@@ -32,6 +71,9 @@ class Replay:
     final_views: dict[str, Outcome]
     #: The table after each turn, aligned with `turns`.
     tables: list[Table] = field(default_factory=list)
+    ending: Ending | None = None
+    #: Where the trace disagrees with the replay (empty: consistent).
+    inconsistencies: list[Inconsistency] = field(default_factory=list)
 
     @property
     def accepted_settlement(self) -> dict[str, bool]:
@@ -41,48 +83,153 @@ class Replay:
         return dict(self.final.accepts)
 
 
-def _parse(game: Game, named: NamedOutcome | None) -> Outcome | None:
-    return None if named is None else game.space.parse(named)
+def referee_for(game: Game, trace: Trace) -> Referee:
+    """The engine's referee for this run: the scenario's groups, opening speaker and rounds; the
+    protocol (a mediator or not, mutual tolerance or not) as the header names it."""
+    header = trace.header
+    mediated = header.mediator is not None or header.protocol == "mediated"
+    return Referee.of(game.rule, game.group_ids, game.opening.speaker, game.rounds, mediated, header.mutual_tolerance)
 
 
 def _move(game: Game, event: MoveEvent) -> Move:
     return Move(
         speaker=event.speaker,
         view=game.space.parse(event.view),
-        proposal=_parse(game, event.proposal),
+        proposal=None if event.proposal is None else game.space.parse(event.proposal),
         accepts=event.accepts,
         tolerates=dict(event.tolerates),
         target=event.target,
     )
 
 
-def replay(game: Game, trace: Trace) -> Replay:
-    """Opening table from the trace's opening event, then every move in order.
+def _named(game: Game, outcome: Outcome | None) -> NamedOutcome | None:
+    return None if outcome is None else game.space.names(outcome)
 
-    Views: a group's opening view is the one the opening event recorded (its scenario opening view if
-    missing); a mediator's opening view is its first proposal and its final view its last one.
-    """
-    named_views = trace.opening.views
-    views = {
-        g: game.space.parse(named_views[g]) if g in named_views else game.opening_view(g)
-        for g in game.group_ids
-    }
-    table = opening = Table.opening(views, trace.opening.speaker, _parse(game, trace.opening.proposal))
+
+def _same(game: Game, named: Mapping[str, Any] | None, outcome: Outcome | None) -> bool:
+    """Does a recorded outcome name this outcome (None: none)? An unparsable one does not."""
+    if named is None or outcome is None:
+        return named is None and outcome is None
+    try:
+        return bool(game.space.parse(named) == outcome)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return False
+
+
+class _Checker:
+    def __init__(self, game: Game):
+        self.game = game
+        self.found: list[Inconsistency] = []
+
+    def differs(self, name: str, recorded: Any, replayed: Any, turn: int | None = None) -> None:
+        self.found.append(Inconsistency(field=name, recorded=recorded, replayed=replayed, turn=turn))
+
+    def outcome(self, name: str, named: Mapping[str, Any] | None, outcome: Outcome | None,
+                turn: int | None = None) -> None:
+        if not _same(self.game, named, outcome):
+            self.differs(name, None if named is None else dict(named), _named(self.game, outcome), turn)
+
+    def value(self, name: str, recorded: Any, replayed: Any, turn: int | None = None) -> None:
+        if recorded != replayed:
+            self.differs(name, recorded, replayed, turn)
+
+    def rewards(self, event: MoveEvent, move: Move, turn: int) -> None:
+        """Each group's recorded reward for the move's view and proposal against its reward model
+        (a move that records no rewards at all, as hand-written traces, is not checked)."""
+        if not event.rewards:
+            return
+        game, space = self.game, self.game.space
+        view_at = space.index(move.view)
+        proposal_at = None if move.proposal is None else space.index(move.proposal)
+        for g in [*game.group_ids, *(h for h in event.rewards if h not in game.utilities)]:
+            utility = game.utilities.get(g)
+            pair = event.rewards.get(g)
+            if utility is None or pair is None:
+                replayed = None if utility is None else self._pair(g, view_at, proposal_at).model_dump()
+                self.differs(f"rewards.{g}", None if pair is None else pair.model_dump(), replayed, turn)
+                continue
+            for part, at in (("view", view_at), ("proposal", proposal_at)):
+                recorded: float | None = getattr(pair, part)
+                replayed_value = None if at is None else utility.reward_at(at)
+                if recorded is None or replayed_value is None:
+                    agree = recorded is None and replayed_value is None
+                else:
+                    scale = max(utility.high - utility.low, abs(replayed_value))
+                    agree = abs(recorded - replayed_value) <= REWARD_TOLERANCE * scale
+                if not agree:
+                    self.differs(f"rewards.{g}.{part}", recorded, replayed_value, turn)
+
+    def _pair(self, g: str, view_at: int, proposal_at: int | None) -> RewardPair:
+        utility = self.game.utilities[g]
+        return RewardPair(view=utility.reward_at(view_at),
+                          proposal=None if proposal_at is None else utility.reward_at(proposal_at))
+
+
+def sort_key(item: Inconsistency) -> tuple[int, int, str]:
+    """Inconsistencies in a fixed order: the run's own (no turn) first, then by turn, then by field."""
+    return (0 if item.turn is None else 1, item.turn or 0, item.field)
+
+
+def replay(game: Game, trace: Trace) -> Replay:
+    """The run as the engine played it: the scenario's opening, then the trace's moves in order, each
+    numbered by its place, until the rules end the run; checked against what the trace records.
+
+    Views: a mediator's opening view is its first proposal and its final view its last one."""
+    referee = referee_for(game, trace)
+    check = _Checker(game)
+    header, recorded_opening = trace.header, trace.opening
+    check.value("header.order", list(header.order), list(referee.order))
+    check.value("header.rounds", header.rounds, referee.rounds)
+
+    speaker, proposal = game.opening.speaker, game.opening.proposal
+    views = {g: game.opening_view(g) for g in game.group_ids}
+    check.value("opening.speaker", recorded_opening.speaker, speaker)
+    check.outcome("opening.proposal", recorded_opening.proposal, proposal)
+    for g in [*game.group_ids, *(h for h in recorded_opening.views if h not in views)]:
+        check.outcome(f"opening.views.{g}", recorded_opening.views.get(g), views.get(g))
+
+    table = opening = Table.opening(views, speaker, proposal)
     turns: list[Turn] = []
     tables: list[Table] = []
     mediator_proposals: list[Outcome] = []
-    for event in trace.moves:
+    decided: EndReason | None = None
+    for index, event in enumerate(trace.moves):
+        turn = index + 1
+        if decided is not None:  # the rules ended the run before this move
+            check.differs("moves", len(trace.moves), len(turns), turn)
+            break
+        round_ = referee.round_of(turn)
+        check.value("turn", event.turn, turn, turn)
+        check.value("round", event.round, round_, turn)
+        check.value("speaker", event.speaker, referee.speaker_of(turn), turn)
         move = _move(game, event)
-        answered = _parse(game, event.answers) if event.answers is not None else table.proposal
-        turns.append(Turn(move, answered, event.turn, event.round))
+        if event.answers is not None:  # hand-written traces may leave it out: the table's proposal
+            check.outcome("answers", event.answers, table.proposal, turn)
+        check.rewards(event, move, turn)
+        turns.append(Turn(move, table.proposal, turn, round_))
         if move.speaker == MEDIATOR and move.proposal is not None:
             mediator_proposals.append(move.proposal)
-        table = table.apply(move, event.turn)
+        table = table.apply(move, turn)
         tables.append(table)
+        decided = referee.decide(table, turn)
+
+    played = len(turns)
+    reason: EndReason | None = decided if decided is not None else ("deadlock" if trace.end is not None else None)
+    settlement = referee.settlement(table, reason)
+    ending = Ending(reason, settlement, referee.accepted_by(table), referee.rounds_of(played), played)
+    end = trace.end
+    if end is not None:
+        check.value("end.reason", end.reason, ending.reason)
+        check.outcome("end.settlement", end.settlement, ending.settlement)
+        if sorted(end.accepted_by) != sorted(ending.accepted_by):
+            check.differs("end.accepted_by", list(end.accepted_by), sorted(ending.accepted_by))
+        check.value("end.rounds", end.rounds, ending.rounds)
+        check.value("end.turns", end.turns, ending.turns)
+
     opening_views = dict(views)
     final_views = {g: table.views[g] for g in game.group_ids}
     if mediator_proposals:
         opening_views[MEDIATOR] = mediator_proposals[0]
         final_views[MEDIATOR] = mediator_proposals[-1]
-    settlement = _parse(game, trace.end.settlement) if trace.end is not None else None
-    return Replay(opening, table, turns, settlement, opening_views, final_views, tables)
+    found = sorted(check.found, key=sort_key)
+    return Replay(opening, table, turns, settlement, opening_views, final_views, tables, ending, found)

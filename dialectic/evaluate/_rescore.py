@@ -6,7 +6,8 @@ trace's own folder and each folder above it. The first file found that hashes to
 (`scenario_hash`, a hash of the validated content, so comments and formatting do not matter) is used.
 `Rescorer(scenario=FILE)` (`dialectic score --scenario FILE`) looks only at FILE. A missing or changed
 scenario, or an unreadable trace, raises `RescoreError` with a message naming the trace and the scenario
-path. Incomplete traces (a crashed run) are scored as what they are: no end event, no settlement.
+path. Incomplete traces (a crashed run, no end event) are scored as their moves replay: settled if
+the moves passed a settlement the rules end on, else still under way (no settlement).
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """An independent scorer written from DESIGN.md ("The dialogue model", "The evaluator") in plain
-Python: no numpy, no Game, no Table and nothing from dialectic.evaluate. The brute-force tests check
-`evaluate` against it; it reads a Trace and the scenario's plain dict.
+Python: no numpy, no Game, no Table, no Referee and nothing from dialectic.evaluate. The brute-force
+tests check `evaluate` against it; it reads a Trace and the scenario's plain dict.
+
+It trusts no trace either: it replays the moves from the scenario's opening with its own loop (speaking
+order, stance resets, tolerance freshness, the end rules), takes the settlement, accepted_by, end
+reason, rounds and turns from that replay, and lists where the trace disagrees with it.
 """
 
 from __future__ import annotations
@@ -12,11 +16,16 @@ from typing import Any
 from dialectic.trace import MoveEvent, Trace
 
 TOL = 1e-12
+#: A recorded reward agrees when within this share of the larger of the group's reward range and its size.
+REWARD_TOL = 1e-4
 Outcome = tuple[int, ...]
+#: Fields of a recorded evaluation checked against the replay.
+RECORDED = ("label", "declared_agreement", "settlement", "accepted_by", "end_reason", "rounds", "turns", "complete")
 
 
 class Reference:
     def __init__(self, spec: dict[str, Any]):
+        self.spec = spec
         issues = spec["space"]["issues"]
         self.issue_ids = [issue["id"] for issue in issues]
         self.options = [issue["options"] for issue in issues]
@@ -26,14 +35,33 @@ class Reference:
         self.vetoes = [g["id"] for g in spec["groups"] if g.get("veto")]
         self.agreement = spec.get("agreement", {"rule": "unanimous"})
         self.epsilon = spec.get("epsilon", 0.0)
+        self.rounds = spec.get("rounds", 24)
         self.u: dict[str, dict[Outcome, float]] = {}
+        self.r: dict[str, dict[Outcome, float]] = {}
+        self.span: dict[str, float] = {}
         self.rho: dict[str, float] = {}
         for group in spec["groups"]:
             rewards = [self._reward(group["reward"], x) for x in self.outcomes]
             low, high = min(rewards), max(rewards)
-            pairs = zip(self.outcomes, rewards, strict=True)
+            pairs = list(zip(self.outcomes, rewards, strict=True))
             self.u[group["id"]] = {x: (r - low) / (high - low) for x, r in pairs}
+            self.r[group["id"]] = {x: float(r) for x, r in pairs}
+            self.span[group["id"]] = high - low
             self.rho[group["id"]] = (group["reservation"] - low) / (high - low)
+        self.speaker = spec["opening"]["speaker"]
+        self.proposal = self.parse(spec["opening"]["proposal"])
+
+    def opening_view(self, group: str) -> Outcome:
+        """The opening speaker's: the opening proposal; anyone else's: its best outcome, ties to the
+        one nearest the opening proposal, then the first in option order."""
+        if group == self.speaker:
+            return self.proposal
+        top = max(self.u[group].values())
+        return min((x for x in self.outcomes if self.u[group][x] == top), key=lambda x: self.distance(x, self.proposal))
+
+    def order(self, mediated: bool) -> list[str]:
+        k = self.groups.index(self.speaker)
+        return (["mediator"] if mediated else []) + self.groups[k + 1:] + self.groups[: k + 1]
 
     def _reward(self, reward: dict[str, Any], x: Outcome) -> float:
         if reward["kind"] == "additive":
@@ -45,6 +73,13 @@ class Reference:
 
     def maybe(self, named: dict[str, str] | None) -> Outcome | None:
         return None if named is None else self.parse(named)
+
+    def names_outcome(self, named: dict[str, str] | None, x: Outcome | None) -> bool:
+        """Does a recorded outcome name x (None: none)? One that does not parse does not."""
+        try:
+            return self.maybe(named) == x
+        except (KeyError, ValueError):
+            return False
 
     def parse(self, named: dict[str, str]) -> Outcome:
         return tuple(opts.index(named[i]) for i, opts in zip(self.issue_ids, self.options, strict=True))
@@ -145,29 +180,37 @@ class Reference:
 class PublicState:
     """The table, replayed by hand: stances reset on a new proposal and its proposer accepts; a view
     changes only when a new one is stated; a tolerance counts if given after the judged view's last
-    change."""
+    change. It opens as the scenario does, unless an opening (speaker, proposal, views) is given."""
 
-    def __init__(self, ref: Reference, trace_opening: Any):
+    def __init__(self, ref: Reference, opening: Any = None):
         self.ref = ref
-        self.views = {g: ref.parse(trace_opening.views[g]) for g in ref.groups}
+        proposal: Outcome | None
+        if opening is None:
+            speaker, proposal = ref.speaker, ref.proposal
+            self.views = {g: ref.opening_view(g) for g in ref.groups}
+        else:
+            speaker, proposal = opening.speaker, ref.maybe(opening.proposal)
+            self.views = {g: ref.parse(opening.views[g]) for g in ref.groups}
         self.changed = dict.fromkeys(ref.groups, 0)
-        self.proposal = ref.maybe(trace_opening.proposal)
-        self.accepts: dict[str, bool] = {trace_opening.speaker: True} if self.proposal is not None else {}
+        self.proposal = proposal
+        self.accepts: dict[str, bool] = {speaker: True} if self.proposal is not None else {}
         self.tolerance: dict[tuple[str, str], tuple[int, bool]] = {}
         self.mediator: list[Outcome] = []
 
-    def apply(self, move: MoveEvent) -> Outcome | None:
-        """Apply a move; returns the proposal its stance answered."""
+    def apply(self, move: MoveEvent, turn: int | None = None) -> Outcome | None:
+        """Apply a move (as turn `turn`, by default its recorded turn); returns the proposal its stance
+        answered."""
+        turn = move.turn if turn is None else turn
         answered = self.proposal
         view, proposal = self.ref.parse(move.view), self.ref.maybe(move.proposal)
         if move.accepts is not None and self.proposal is not None:
             self.accepts[move.speaker] = move.accepts
         if view != self.views.get(move.speaker):
             self.views[move.speaker] = view
-            self.changed[move.speaker] = move.turn
+            self.changed[move.speaker] = turn
         for judged, stance in move.tolerates.items():
             if judged != move.speaker:
-                self.tolerance[(move.speaker, judged)] = (move.turn, stance)
+                self.tolerance[(move.speaker, judged)] = (turn, stance)
         if proposal is not None:
             if move.speaker == "mediator":
                 self.mediator.append(proposal)
@@ -195,17 +238,111 @@ def gini(values: list[float]) -> float:
     return sum(abs(a - b) for a in values for b in values) / len(values) ** 2 / (2 * mean)
 
 
+Played = list[tuple[int, int, MoveEvent]]
+
+
+class Replayed:
+    """The run as the rules play it: the moves that were played, each as (turn, round, move), where it
+    ended, and every disagreement of the trace with it, as {field, recorded, replayed, turn}."""
+
+    def __init__(self, ref: Reference, trace: Trace):
+        header = trace.header
+        order = ref.order(header.mediator is not None or header.protocol == "mediated")
+        limit = ref.rounds * len(order)
+        self.found: list[dict[str, Any]] = []
+        self.note("header.order", list(header.order), order)
+        self.note("header.rounds", header.rounds, ref.rounds)
+        opening = trace.opening
+        self.note("opening.speaker", opening.speaker, ref.speaker)
+        if not ref.names_outcome(opening.proposal, ref.proposal):
+            self.differs("opening.proposal", opening.proposal, ref.names(ref.proposal))
+        for g in ref.groups + [h for h in opening.views if h not in ref.groups]:
+            mine = ref.opening_view(g) if g in ref.groups else None
+            if not ref.names_outcome(opening.views.get(g), mine):
+                self.differs(f"opening.views.{g}", opening.views.get(g), ref.names_or_none(mine))
+        state = PublicState(ref)
+        self.played: Played = []
+        reason = None
+        for k, move in enumerate(trace.moves):
+            turn = k + 1
+            if reason is not None:
+                self.differs("moves", len(trace.moves), len(self.played), turn)
+                break
+            round_ = (turn - 1) // len(order) + 1
+            self.note("turn", move.turn, turn, turn)
+            self.note("round", move.round, round_, turn)
+            self.note("speaker", move.speaker, order[(turn - 1) % len(order)], turn)
+            if move.answers is not None and not ref.names_outcome(move.answers, state.proposal):
+                self.differs("answers", move.answers, ref.names_or_none(state.proposal), turn)
+            if move.rewards:
+                self.rewards(ref, move, turn)
+            state.apply(move, turn)
+            self.played.append((turn, round_, move))
+            if state.passes() and (not header.mutual_tolerance or state.mutual_tolerance()):
+                reason = "settlement"
+            elif turn >= limit:
+                reason = "round_limit"
+        if reason is None and trace.end is not None:
+            reason = "deadlock"  # the moves stop before the rules end the run: nobody had a move
+        self.state, self.reason = state, reason
+        self.settlement = state.proposal if reason in ("settlement", "round_limit") and state.passes() else None
+        self.accepted_by = sorted(g for g, yes in state.accepts.items() if yes and g != "mediator")
+        self.turns = len(self.played)
+        self.rounds = (max(self.turns, 1) - 1) // len(order) + 1
+        end = trace.end
+        if end is not None:
+            self.note("end.reason", end.reason, reason)
+            if not ref.names_outcome(end.settlement, self.settlement):
+                self.differs("end.settlement", end.settlement, ref.names_or_none(self.settlement))
+            if sorted(end.accepted_by) != self.accepted_by:
+                self.differs("end.accepted_by", list(end.accepted_by), self.accepted_by)
+            self.note("end.rounds", end.rounds, self.rounds)
+            self.note("end.turns", end.turns, self.turns)
+
+    def differs(self, field: str, recorded: Any, replayed: Any, turn: int | None = None) -> None:
+        self.found.append({"field": field, "recorded": recorded, "replayed": replayed, "turn": turn})
+
+    def note(self, field: str, recorded: Any, replayed: Any, turn: int | None = None) -> None:
+        if recorded != replayed:
+            self.differs(field, recorded, replayed, turn)
+
+    def rewards(self, ref: Reference, move: MoveEvent, turn: int) -> None:
+        view, proposal = ref.parse(move.view), ref.maybe(move.proposal)
+        for g in ref.groups + [h for h in move.rewards if h not in ref.groups]:
+            pair = move.rewards.get(g)
+            if g not in ref.groups or pair is None:
+                both = None if g not in ref.groups else {
+                    "view": ref.r[g][view], "proposal": None if proposal is None else ref.r[g][proposal]}
+                self.differs(f"rewards.{g}", None if pair is None else pair.model_dump(), both, turn)
+                continue
+            for part, x in (("view", view), ("proposal", proposal)):
+                recorded, mine = getattr(pair, part), None if x is None else ref.r[g][x]
+                same = recorded is None and mine is None or (recorded is not None and mine is not None and abs(
+                    recorded - mine) <= REWARD_TOL * max(ref.span[g], abs(mine)))
+                if not same:
+                    self.differs(f"rewards.{g}.{part}", recorded, mine, turn)
+
+    def inconsistencies(self, evaluation: dict[str, Any], recorded: dict[str, Any] | None) -> list[dict[str, Any]]:
+        found = list(self.found)
+        for name in RECORDED:
+            if recorded is not None and name in recorded and recorded[name] != evaluation[name]:
+                found.append({"field": f"evaluation.{name}", "recorded": recorded[name],
+                              "replayed": evaluation[name], "turn": None})
+        return sorted(found, key=lambda d: (d["turn"] is not None, d["turn"] or 0, d["field"]))
+
+
 def score(ref: Reference, trace: Trace) -> dict[str, Any]:
     """Every field of an Evaluation, as plain JSON values."""
     groups, distance, u, rho = ref.groups, ref.distance, ref.u, ref.rho
-    state = PublicState(ref, trace.opening)
+    run = Replayed(ref, trace)
+    state = PublicState(ref)
     opening = dict(state.views)
     hollow, flips = dict.fromkeys(groups, 0), dict.fromkeys(groups, 0)
     first_flip: dict[str, int | None] = dict.fromkeys(groups)
     last: dict[str, tuple[MoveEvent, Outcome | None]] = {}
-    for move in trace.moves:
-        answered = ref.parse(move.answers) if move.answers is not None else state.proposal
-        state.apply(move)
+    for turn, _, move in run.played:
+        answered = state.proposal
+        state.apply(move, turn)
         g = move.speaker
         if g not in groups:
             continue
@@ -224,13 +361,13 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
                 flipped = (before.target <= value) == (move.target <= value)
             flips[g] += flipped
             if flipped and first_flip[g] is None:
-                first_flip[g] = move.turn
+                first_flip[g] = turn
         last[g] = (move, answered)
     final = {g: state.views[g] for g in groups}
     if state.mediator:
         opening["mediator"], final["mediator"] = state.mediator[0], state.mediator[-1]
 
-    x = ref.maybe(trace.end.settlement) if trace.end is not None else None
+    x = run.settlement
     agreed = x is not None
     stances = state.accepts if x is not None and state.proposal == x else {}
     accepted_by = [g for g in groups if stances.get(g) is True]
@@ -278,7 +415,7 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
         label = "outvoted"
     else:
         label = "consensus" if identical else "reconciled" if views_ok else "settled"
-    return {
+    result = {
         "label": label,
         "declared_agreement": agreed,
         "compatible": compatible,
@@ -314,16 +451,16 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
         "maxmin_unconstrained_outcome": ref.names_or_none(unconstrained[1]),
         "maxmin_regret": oracle[0] - min(welfare.values()),
         "complete": trace.end is not None,
-        "end_reason": None if trace.end is None else trace.end.reason,
-        "rounds": trace.end.rounds if trace.end else max((m.round for m in trace.moves), default=0),
-        "turns": trace.end.turns if trace.end else len(trace.moves),
+        "end_reason": run.reason,
+        "rounds": run.rounds,
+        "turns": run.turns,
         "settlement": ref.names_or_none(x),
         "opening_views": {a: ref.names(v) for a, v in opening.items()},
         "final_views": {a: ref.names(v) for a, v in final.items()},
         "metrics": {
             "first_flip_turn": first_flip,
-            **dialogue_metrics(ref, trace, x, opening, final),
-            "influence": influence(ref, trace, opening, final, pulls, index, agent, wins),
+            **dialogue_metrics(ref, run, x),
+            "influence": influence(ref, run.played, opening, final, pulls, index, agent, wins),
             # brute force is exact by construction: the evaluator must say so
             "maxmin_oracle_status": EXACT,
             "maxmin_oracle_point": None,  # a real point exists on continuous spaces only
@@ -335,6 +472,10 @@ def score(ref: Reference, trace: Trace) -> dict[str, Any]:
             },
         },
     }
+    recorded = None if trace.evaluation is None else trace.evaluation.evaluation
+    result["inconsistencies"] = run.inconsistencies(result, recorded)
+    result["consistent"] = not result["inconsistencies"]
+    return result
 
 
 EXACT = {"status": "exact", "method": "enumeration", "gap": 0.0}
@@ -389,28 +530,27 @@ def settle_ties(ref: Reference, x: Outcome | None, got: dict[str, Any], want: di
         mine["by"], mine["utilities"] = theirs["by"], theirs["utilities"]
 
 
-def answered_by(trace: Trace) -> list[list[tuple[int, str]]]:
+def answered_by(ref: Reference, played: Played) -> list[list[tuple[int, str]]]:
     """Per move, (turn, speaker) of what it answered: the moves since its speaker's previous turn,
     and the opening (turn 0) on a first turn of anyone but the opening speaker."""
-    said = [(0, trace.opening.speaker)]
+    said = [(0, ref.speaker)]
     result = []
-    for move in trace.moves:
+    for turn, _, move in played:
         mine = [t for t, who in said if who == move.speaker]
         since = max(mine) if mine else -1
         result.append([(t, who) for t, who in said if t > since and who != move.speaker])
-        said.append((move.turn, move.speaker))
+        said.append((turn, move.speaker))
     return result
 
 
-def dialogue_metrics(ref: Reference, trace: Trace, x: Outcome | None, opening: dict[str, Outcome],
-                     final: dict[str, Outcome]) -> dict[str, Any]:
+def dialogue_metrics(ref: Reference, run: Replayed, x: Outcome | None) -> dict[str, Any]:
     """Concessions (and unreciprocated ones), time to settle, view diversity and candidate spread,
     from the definitions in the metric modules' docstrings, by a second replay."""
-    groups, u = ref.groups, ref.u
-    state = PublicState(ref, trace.opening)
+    groups, u, played = ref.groups, ref.u, run.played
+    state = PublicState(ref)
     proposed: dict[str, Outcome] = {}
     if state.proposal is not None:
-        proposed[trace.opening.speaker] = state.proposal
+        proposed[ref.speaker] = state.proposal
     candidates = [state.proposal] if state.proposal is not None else []
 
     def diversity() -> float:
@@ -420,35 +560,34 @@ def dialogue_metrics(ref: Reference, trace: Trace, x: Outcome | None, opening: d
     per_round = {0: diversity()}
     conceded: dict[int, bool] = {}
     history = [(0, 0, state.proposal, state.passes())]
-    for move in trace.moves:
+    for turn, round_, move in played:
         g, view, proposal = move.speaker, ref.parse(move.view), ref.maybe(move.proposal)
-        conceded[move.turn] = False
+        conceded[turn] = False
         if g in groups:
             before = state.views[g]
             reference = proposed.get(g, before)
-            conceded[move.turn] = (view != before and u[g][view] < u[g][before] - TOL) or (
+            conceded[turn] = (view != before and u[g][view] < u[g][before] - TOL) or (
                 proposal is not None and u[g][proposal] < u[g][reference] - TOL
             )
         if proposal is not None:
             proposed[g] = proposal
             if proposal not in candidates:
                 candidates.append(proposal)
-        state.apply(move)
-        per_round[move.round] = diversity()
-        history.append((move.turn, move.round, state.proposal, state.passes()))
+        state.apply(move, turn)
+        per_round[round_] = diversity()
+        history.append((turn, round_, state.proposal, state.passes()))
     concessions, unreciprocated = dict.fromkeys(groups, 0), dict.fromkeys(groups, 0)
-    for move, answered in zip(trace.moves, answered_by(trace), strict=True):
-        if conceded[move.turn]:
+    for (turn, _, move), answered in zip(played, answered_by(ref, played), strict=True):
+        if conceded[turn]:
             concessions[move.speaker] += 1
             unreciprocated[move.speaker] += not any(conceded.get(t, False) for t, _ in answered if t > 0)
 
     reached = None
-    if x is not None and trace.end is not None:
+    if x is not None:
         for turn, round_, on_table, passing in reversed(history):
             if on_table != x or not passing:
                 break
             reached = (turn, round_)
-        reached = reached or (trace.end.turns, trace.end.rounds)
     series = [per_round[0]]
     for r in range(1, max(per_round) + 1):
         series.append(per_round.get(r, series[-1]))
@@ -473,22 +612,22 @@ def dialogue_metrics(ref: Reference, trace: Trace, x: Outcome | None, opening: d
     }
 
 
-def influence(ref: Reference, trace: Trace, opening: dict[str, Outcome], final: dict[str, Outcome],
+def influence(ref: Reference, played: Played, opening: dict[str, Outcome], final: dict[str, Outcome],
               pulls: dict[str, float], index: float | None, agent: str | None, wins: bool) -> dict[str, Any]:
     """The influence graph as plain data: {"graph": ..., "nodes": {id: ...}, "edges": {"a>g": ...}}."""
     groups, distance = ref.groups, ref.distance
-    views = {g: ref.parse(trace.opening.views[g]) for g in groups}
+    views = {g: ref.opening_view(g) for g in groups}
     changes: dict[str, list[tuple[int, Outcome, Outcome, list[tuple[int, str]]]]] = {a: [] for a in opening}
     offered: Outcome | None = None
-    for move, answered in zip(trace.moves, answered_by(trace), strict=True):
+    for (turn, _, move), answered in zip(played, answered_by(ref, played), strict=True):
         who, view = move.speaker, ref.parse(move.view)
         if who in groups and view != views[who]:
-            changes[who].append((move.turn, views[who], view, answered))
+            changes[who].append((turn, views[who], view, answered))
             views[who] = view
         if who == "mediator" and move.proposal is not None:
             proposal = ref.parse(move.proposal)
             if offered is not None and proposal != offered:
-                changes[who].append((move.turn, offered, proposal, answered))
+                changes[who].append((turn, offered, proposal, answered))
             offered = proposal
     nodes = {
         a: {

@@ -8,8 +8,10 @@ from itertools import product
 from pathlib import Path
 from typing import Any, Literal
 
+from dialectic.dialogue import Move, Referee, Table, speaking_order
 from dialectic.game import Game
 from dialectic.scenario import Scenario
+from dialectic.space import Outcome
 from dialectic.trace import EndEvent, Header, MoveEvent, OpeningEvent, Trace
 
 NamedOutcome = dict[str, str]
@@ -19,7 +21,8 @@ def make_game(spec: Mapping[str, Any]) -> Game:
     return Game(Scenario.model_validate(dict(spec)))
 
 
-def header(game: Game, mediator: bool = False) -> Header:
+def header(game: Game, mediator: bool = False, mutual_tolerance: bool = False) -> Header:
+    """A header as the engine writes it (speaking order from the opening speaker, rounds)."""
     return Header(
         dialectic_version="test",
         scenario_name=game.scenario.name,
@@ -27,18 +30,18 @@ def header(game: Game, mediator: bool = False) -> Header:
         scenario_hash="0",
         strategy="hand-written",
         protocol="mediated" if mediator else "round-robin",
-        mutual_tolerance=False,
+        mutual_tolerance=mutual_tolerance,
         mediator="test" if mediator else None,
         agents=[],
         seed=0,
         rounds=game.rounds,
-        order=list(game.group_ids),
+        order=speaking_order(game.group_ids, game.opening.speaker, mediator),
     )
 
 
 class Dialogue:
     """Writes a trace move by move; `answers` is filled with the proposal on the table before the move
-    (the last one tabled), as the engine records it."""
+    (the last one tabled), as the engine records it; rounds default to the engine's numbering."""
 
     def __init__(
         self,
@@ -47,10 +50,11 @@ class Dialogue:
         proposal: NamedOutcome | None,
         views: Mapping[str, NamedOutcome],
         mediator: bool = False,
+        mutual_tolerance: bool = False,
     ):
         self.game = game
         self.opening = OpeningEvent(speaker=speaker, proposal=proposal, views=dict(views))
-        self.header = header(game, mediator)
+        self.header = header(game, mediator, mutual_tolerance)
         self.moves: list[MoveEvent] = []
         self.on_table = proposal
 
@@ -62,9 +66,11 @@ class Dialogue:
         accepts: bool | None = None,
         tolerates: Mapping[str, bool] | None = None,
         target: float | None = None,
-        round: int = 1,
+        round: int | None = None,
     ) -> Dialogue:
         turn = len(self.moves) + 1
+        if round is None:
+            round = (turn - 1) // len(self.header.order) + 1
         self.moves.append(
             MoveEvent(
                 turn=turn,
@@ -87,9 +93,11 @@ class Dialogue:
         settlement: NamedOutcome | None,
         accepted_by: list[str] | None = None,
         reason: Literal["settlement", "round_limit", "deadlock"] | None = None,
-        rounds: int = 1,
+        rounds: int | None = None,
     ) -> Trace:
         reason = reason or ("settlement" if settlement is not None else "round_limit")
+        if rounds is None:
+            rounds = (max(len(self.moves), 1) - 1) // len(self.header.order) + 1
         end = EndEvent(
             reason=reason,
             settlement=settlement,
@@ -101,6 +109,27 @@ class Dialogue:
 
     def unfinished(self) -> Trace:
         return Trace(Path("<test>"), self.header, self.opening, list(self.moves), None, truncated=True)
+
+
+def settling(game: Game, settlement: Outcome) -> Trace:
+    """A consistent trace that settles on `settlement`: the first speaker tables it and everyone after
+    accepts it, each keeping its opening view, until the agreement rule passes it."""
+    views = {g: game.space.names(game.opening_view(g)) for g in game.group_ids}
+    named = game.space.names(settlement)
+    dialogue = Dialogue(game, game.opening.speaker, game.space.names(game.opening.proposal), views)
+    referee = Referee.of(game.rule, game.group_ids, game.opening.speaker, game.rounds, False, False)
+    table = Table.opening({g: game.opening_view(g) for g in game.group_ids}, game.opening.speaker,
+                          game.opening.proposal)
+    for turn in range(1, len(referee.order) + 1):
+        speaker = referee.speaker_of(turn)
+        first = turn == 1
+        dialogue.say(speaker, views[speaker], proposal=named if first else None, accepts=None if first else True)
+        table = table.apply(Move(speaker, game.opening_view(speaker), settlement if first else None,
+                                 None if first else True), turn)
+        if referee.decide(table, turn) is not None:
+            break
+    assert referee.passes(table), "every group accepting must pass the rule"
+    return dialogue.end(named, referee.accepted_by(table))
 
 
 def assert_close(got: Any, want: Any, where: str = "", tolerance: float = 1e-9) -> None:

@@ -21,7 +21,7 @@ from dialectic.oracles import (
     nash_optimum,
     utilitarian_optimum,
 )
-from dialectic.trace import EndEvent, MoveEvent, OpeningEvent, Trace
+from dialectic.trace import EndEvent, EvaluationEvent, MoveEvent, OpeningEvent, Trace
 from tests.evaluate.evaluate_reference import PublicState, Reference, plain_influence, score, settle_ties
 from tests.evaluate.evaluate_support import assert_close, header, make_game, random_spec
 
@@ -43,8 +43,9 @@ def toward(rng: random.Random, view: tuple[int, ...], anchor: tuple[int, ...]) -
 
 def random_trace(spec: dict[str, Any], ref: Reference, rng: random.Random) -> Trace:
     """A dialogue in one of four moods; it ends when the table's proposal passes (and, under mutual
-    tolerance, every group tolerates every other view), at the round limit, or is cut off."""
-    game = make_game(spec)
+    tolerance, every group tolerates every other view), at the round limit, or is cut off. It is a
+    trace the engine could write (the scenario's `rounds` is set to the dialogue's), except for the
+    one in ten whose opening names no proposal (the scenario has one: flagged `opening.proposal`)."""
     mood = rng.choice(["random", "honest", "persuade", "converge"])
     mutual, with_mediator = rng.random() < 0.3, rng.random() < 0.3
     speaker = spec["opening"]["speaker"]
@@ -61,6 +62,9 @@ def random_trace(spec: dict[str, Any], ref: Reference, rng: random.Random) -> Tr
     k = ref.groups.index(speaker)
     order = (["mediator"] if with_mediator else []) + ref.groups[k + 1:] + ref.groups[: k + 1]
     rounds = rng.randint(1, 5)
+    spec["rounds"] = ref.rounds = rounds
+    game = make_game(spec)
+    with_rewards = rng.random() < 0.5
     moves: list[MoveEvent] = []
     settlement: tuple[int, ...] | None = None
     reason: Literal["settlement", "round_limit"] = "round_limit"
@@ -100,6 +104,11 @@ def random_trace(spec: dict[str, Any], ref: Reference, rng: random.Random) -> Tr
             }
             if rng.random() < 0.4:
                 fields["target"] = rng.choice([rng.random(), rng.choice(list(ref.u[who].values()))])
+        if with_rewards:
+            offer = ref.maybe(fields.get("proposal"))
+            fields["rewards"] = {
+                g: {"view": ref.r[g][view], "proposal": None if offer is None else ref.r[g][offer]} for g in ref.groups
+            }
         event = MoveEvent(
             turn=turn, round=(turn - 1) // len(order) + 1, speaker=who, view=ref.names(view),
             answers=ref.names_or_none(table), **fields,
@@ -118,7 +127,7 @@ def random_trace(spec: dict[str, Any], ref: Reference, rng: random.Random) -> Tr
     )
     if rng.random() < 0.05:
         end = None
-    return Trace(Path("<random>"), header(game, with_mediator), opening, moves, end)
+    return Trace(Path("<random>"), header(game, with_mediator, mutual), opening, moves, end)
 
 
 def test_evaluate_agrees_with_the_reference_scorer() -> None:
@@ -133,9 +142,14 @@ def test_evaluate_agrees_with_the_reference_scorer() -> None:
         got = json.loads(evaluation.model_dump_json())
         got["metrics"]["influence"] = plain_influence(got["metrics"]["influence"])
         want = score(ref, trace)
-        settlement = ref.maybe(trace.end.settlement) if trace.end is not None else None
-        settle_ties(ref, settlement, got["metrics"], want["metrics"])
+        settle_ties(ref, ref.maybe(want["settlement"]), got["metrics"], want["metrics"])
         assert_close(got, want, f"seed {seed}")
+        # Untampered: the only inconsistency a random dialogue has is an opening without a proposal.
+        assert evaluation.consistent == (trace.opening.proposal is not None), (seed, evaluation.inconsistencies)
+        flags["inconsistent"] += not evaluation.consistent
+        flags["cut short"] += trace.end is None
+        flags["settled when cut short"] += trace.end is None and evaluation.declared_agreement
+        flags["rewards recorded"] += bool(trace.moves[0].rewards)
         labels[evaluation.label] += 1
         flags["false tolerance"] += bool(evaluation.false_tolerance)
         flags["flips"] += any(evaluation.flips.values())
@@ -159,6 +173,102 @@ def test_evaluate_agrees_with_the_reference_scorer() -> None:
     # The random dialogues must reach every label and every signal, or the comparison proves little.
     assert set(labels) == set(LABELS), labels
     assert all(flags[name] >= 3 for name in flags), flags
+
+
+def other_outcome(ref: Reference, rng: random.Random, x: tuple[int, ...] | None) -> tuple[int, ...]:
+    return rng.choice([y for y in ref.outcomes if y != x])
+
+
+def tamper(trace: Trace, ref: Reference, rng: random.Random, kind: str) -> tuple[Trace, str | None]:
+    """One edit of a consistent trace, and the field it must be flagged with (None: may pass unseen,
+    or must stay consistent, as a trace cut short)."""
+    trace = Trace(trace.path, trace.header, trace.opening, [m.model_copy(deep=True) for m in trace.moves],
+                  None if trace.end is None else trace.end.model_copy(deep=True), trace.evaluation)
+    moves, end = trace.moves, trace.end
+    assert end is not None
+    if kind == "settlement":
+        end.settlement = ref.names(other_outcome(ref, rng, ref.maybe(end.settlement)))
+        return trace, "end.settlement"
+    if kind == "no settlement" and end.settlement is not None:
+        end.settlement = None
+        return trace, "end.settlement"
+    if kind == "accepted_by":
+        end.accepted_by = sorted(set(end.accepted_by) ^ {rng.choice(ref.groups)})
+        return trace, "end.accepted_by"
+    if kind in ("rounds", "turns"):
+        setattr(end, kind, getattr(end, kind) + rng.choice([-1, 1]))
+        return trace, f"end.{kind}"
+    if kind == "reason":
+        end.reason = rng.choice([r for r in ("settlement", "round_limit", "deadlock") if r != end.reason])
+        return trace, "end.reason"
+    if kind == "stance":
+        stated = [m for m in moves if m.accepts is not None]
+        if stated:
+            move = rng.choice(stated)
+            move.accepts = not move.accepts
+        return trace, None
+    if kind == "swap" and len(moves) >= 2:
+        k = rng.randrange(len(moves) - 1)
+        moves[k], moves[k + 1] = moves[k + 1], moves[k]
+        return trace, "turn"
+    if kind == "renumber":
+        rng.choice(moves).round += 1
+        return trace, "round"
+    if kind == "drop a move" and len(moves) >= 2:
+        del moves[rng.randrange(len(moves) - 1)]
+        return trace, None  # flagged by speaker, turn or the end, whichever the drop breaks first
+    if kind == "reward" and moves[0].rewards:
+        move = rng.choice(moves)
+        pair = move.rewards[rng.choice(ref.groups)]
+        pair.view = (pair.view or 0.0) + rng.choice([-1.0, 0.5, 3.0])
+        return trace, "rewards"
+    if kind == "extra move" and end.reason != "deadlock":
+        last = moves[-1]
+        moves.append(last.model_copy(update={"turn": last.turn + 1}))
+        return trace, "moves"
+    if kind == "truncate":
+        trace.end = None
+        return trace, None
+    if kind == "evaluation":
+        recorded = evaluate(make_game(ref.spec), trace).model_dump(mode="json")
+        recorded["label"] = rng.choice([label for label in LABELS if label != recorded["label"]])
+        trace.evaluation = EvaluationEvent(evaluation=recorded)
+        return trace, "evaluation.label"
+    return trace, None
+
+
+TAMPERINGS = ["settlement", "no settlement", "accepted_by", "rounds", "turns", "reason", "stance", "swap",
+              "renumber", "drop a move", "reward", "extra move", "truncate", "evaluation"]
+
+
+def test_tampered_traces_are_flagged_alike() -> None:
+    """Each tampering of an engine-consistent random trace is flagged (with the field it touched) by
+    `evaluate` and by the reference scorer alike; both score it as replayed. A trace cut short stays
+    consistent."""
+    flagged: Counter[str] = Counter()
+    for seed in range(RUNS):
+        rng = random.Random(10_000 + seed)
+        spec = random_spec(rng)
+        ref = Reference(spec)
+        trace = random_trace(spec, ref, rng)
+        if trace.opening.proposal is None or trace.end is None:
+            continue
+        game = make_game(spec)
+        for kind in TAMPERINGS:
+            tampered, field = tamper(trace, ref, rng, kind)
+            evaluation = evaluate(game, tampered)
+            got = json.loads(evaluation.model_dump_json())
+            got["metrics"]["influence"] = plain_influence(got["metrics"]["influence"])
+            want = score(ref, tampered)
+            settle_ties(ref, ref.maybe(want["settlement"]), got["metrics"], want["metrics"])
+            assert_close(got, want, f"seed {seed}, {kind}")
+            fields = {i.field for i in evaluation.inconsistencies}
+            if kind == "truncate":
+                assert evaluation.consistent and not evaluation.complete, (seed, evaluation.inconsistencies)
+            elif field is not None:
+                assert any(f == field or f.startswith(field + ".") for f in fields), (seed, kind, fields)
+            flagged[kind] += not evaluation.consistent
+    assert all(flagged[kind] >= 20 for kind in TAMPERINGS if kind != "truncate"), flagged
 
 
 @pytest.mark.parametrize("cells", [enumeration.BLOCK_CELLS, 3])

@@ -69,6 +69,8 @@ def dialogue(mediator: bool = False) -> Dialogue:
 
 
 def check(evaluation: Evaluation, **expected: Any) -> None:
+    """The expected fields; and every hand-worked trace is one the engine could have written."""
+    assert evaluation.consistent, evaluation.inconsistencies
     got = evaluation.model_dump()
     for field, value in expected.items():
         assert_close(got[field], value, field, tolerance=1e-12)
@@ -146,9 +148,9 @@ def test_persuaded_by_a_mediator() -> None:
     trace = (
         dialogue(mediator=True)
         .say("mediator", o("x0y2"), proposal=o("x0y2"))
-        .say("a", o("x0y2"), accepts=True)
         .say("b", o("x0y2"), accepts=False)
-        .say("c", o("x0y2"), accepts=True)  # a and c: passes
+        .say("c", o("x0y2"), accepts=True)
+        .say("a", o("x0y2"), accepts=True)  # c and a: passes
         .end(o("x0y2"), ["a", "c"])
     )
     evaluation = evaluate(GAME, trace)
@@ -269,17 +271,22 @@ def test_consensus() -> None:
 
 
 def test_reconciled_and_stale_tolerance_does_not_count() -> None:
+    # Mutual tolerance, 2 rounds: x1y1 passes at turn 2, but c's tolerance of a's view is stale from
+    # turn 3 on, so the run goes to the round limit, where the passing x1y1 is the settlement.
+    game = make_game(tiny(rounds=2))
     trace = (
-        dialogue()
+        Dialogue(game, "a", o("x0y0"), OPENING_VIEWS, mutual_tolerance=True)
         .say("b", o("x1y1"), proposal=o("x1y1"), accepts=False, tolerates={"a": False, "c": True})
         # c's yes on a's x0y0 (u_c = 0) goes stale when a states x0y2 next turn: no false tolerance.
         .say("c", o("x1y1"), accepts=True, tolerates={"a": True, "b": True})
         .say("a", o("x0y2"), accepts=True, tolerates={"b": True, "c": True})
         .say("b", o("x1y1"), accepts=True, tolerates={"a": True, "c": True})
-        .end(o("x1y1"), ["a", "b", "c"])
+        .say("c", o("x1y1"), accepts=True, tolerates={"b": True})  # does not judge a's new view
+        .say("a", o("x0y2"), accepts=True, tolerates={"b": True, "c": True})
+        .end(o("x1y1"), ["a", "b", "c"], reason="round_limit")
     )
     check(
-        evaluate(GAME, trace),
+        evaluate(game, trace), end_reason="round_limit", rounds=2, turns=6,
         # Final views x0y2, x1y1, x1y1: every group's u on them >= rho, yet x0y2 != x1y1.
         label="reconciled", compatible=True, compatible_views=True, identical_views=False,
         false_tolerance=[], false_agreement=False, accepted_by=["a", "b", "c"],
@@ -313,19 +320,21 @@ def test_settled_views_stay_mutually_unacceptable() -> None:
 
 
 def test_impasse_with_mediator_flips_and_hollow_acceptances() -> None:
-    trace = (
-        dialogue(mediator=True)
-        .say("mediator", o("x1y0"), proposal=o("x1y0"))  # u = (.75, .25, .5)
-        .say("b", o("x2y2"), accepts=True, target=0.2)  # yes at u_b .25 < .375: hollow 1
-        .say("c", o("x1y2"), accepts=False)
-        .say("b", o("x2y2"), accepts=False, target=0.3)  # target crossed .25: not a flip
-        .say("b", o("x2y2"), accepts=True)  # no target: flip 1, hollow 2
-        .say("b", o("x2y2"), accepts=False)  # flip 2
-        .say("c", o("x1y2"), accepts=False)  # unchanged
-        .end(None, reason="round_limit", rounds=3)
-    )
+    game = make_game(tiny(rounds=4))  # order: mediator, b, c, a; 16 turns
+    trace = Dialogue(game, "a", o("x0y0"), OPENING_VIEWS, mediator=True)
+    b_says: list[dict[str, Any]] = [
+        {"accepts": True, "target": 0.2},  # yes at u_b .25 < .375: hollow 1
+        {"accepts": False, "target": 0.3},  # target crossed .25: not a flip
+        {"accepts": True},  # no target: flip 1, hollow 2
+        {"accepts": False},  # flip 2
+    ]
+    for stance in b_says:
+        trace.say("mediator", o("x1y0"), proposal=o("x1y0"))  # u = (.75, .25, .5), tabled again each round
+        trace.say("b", o("x2y2"), **stance)
+        trace.say("c", o("x1y2"), accepts=False)  # unchanged
+        trace.say("a", o("x0y0"))  # no stance: a's yes would pass x1y0 with b's
     check(
-        evaluate(GAME, trace),
+        evaluate(game, trace.end(None, reason="round_limit")),
         label="impasse", declared_agreement=False, compatible=False, false_agreement=False,
         ai_wins=False, ai_wins_index=None, ai_wins_agent=None,
         pull={"a": 0.0, "b": 0.0, "c": 0.0, "mediator": 0.0},
@@ -336,13 +345,19 @@ def test_impasse_with_mediator_flips_and_hollow_acceptances() -> None:
         welfare={"a": 0.375, "b": 0.375, "c": 0.5}, worst_case_welfare=0.375, worst_case_gain=0.0,
         utilitarian=0.40625, nash_welfare=0.0, welfare_gini=1 / 15, maxmin_regret=0.125,
         static_views=True, final_views={**OPENING_VIEWS, "mediator": o("x1y0")},
-        rounds=3, turns=7, end_reason="round_limit",
+        rounds=4, turns=16, end_reason="round_limit",
     )
 
 
-def test_unfinished_trace_is_an_impasse() -> None:
-    trace = dialogue().say("b", o("x2y2"), accepts=False, round=1).say("c", o("x1y2"), round=2).unfinished()
-    check(evaluate(GAME, trace), label="impasse", complete=False, end_reason=None, rounds=2, turns=2)
+def test_unfinished_trace_is_scored_as_it_replays() -> None:
+    """No end event (a run cut short) is not an inconsistency: the moves are replayed, and a run whose
+    moves had not ended it is still under way (no settlement), one whose moves passed a proposal settled."""
+    trace = dialogue().say("b", o("x2y2"), accepts=False).say("c", o("x1y2")).unfinished()
+    check(evaluate(GAME, trace), label="impasse", complete=False, end_reason=None, rounds=1, turns=2,
+          settlement=None, consistent=True)
+    settling = dialogue().say("b", o("x2y2"), proposal=o("x1y1"), accepts=False).say("c", o("x1y2"), accepts=True)
+    check(evaluate(GAME, settling.unfinished()), label="settled", complete=False, end_reason="settlement",
+          rounds=1, turns=2, settlement=o("x1y1"), accepted_by=["b", "c"], consistent=True)
 
 
 def test_every_label_is_covered_and_the_record_round_trips() -> None:

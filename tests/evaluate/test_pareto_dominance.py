@@ -18,7 +18,7 @@ from dialectic.space import Outcome
 from dialectic.trace import Trace
 from tests.conftest import SCENARIOS
 from tests.evaluate.evaluate_reference import Reference
-from tests.evaluate.evaluate_support import Dialogue, make_game, random_spec
+from tests.evaluate.evaluate_support import Dialogue, make_game, random_spec, settling
 
 RANDOM_GAMES = 300
 
@@ -37,10 +37,9 @@ def enumerable_scenarios() -> list[Path]:
 
 
 def settled_on(game: Game, settlement: Outcome) -> Trace:
-    """A one-move trace: the opening speaker proposes `settlement`, which passes at once."""
-    views = {g: game.space.names(game.opening_view(g)) for g in game.group_ids}
-    named = game.space.names(settlement)
-    return Dialogue(game, game.opening.speaker, named, views).end(named, list(game.group_ids))
+    """A trace that settles on `settlement`: tabled at turn 1, accepted until it passes (consistent
+    with its replay, so the evaluator's settlement is this one)."""
+    return settling(game, settlement)
 
 
 def pareto_metric(game: Game, settlement: Outcome) -> dict | None:

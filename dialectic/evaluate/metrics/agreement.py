@@ -8,7 +8,7 @@ from dialectic.evaluate._context import Context
 from dialectic.evaluate._metric import metric
 
 
-@metric("declared_agreement", "A: a settlement was reached under the agreement rule (the end event names one).")
+@metric("declared_agreement", "A: a settlement was reached under the agreement rule (by the replay of the moves).")
 def declared_agreement(ctx: Context) -> bool:
     return ctx.declared
 

@@ -6,29 +6,33 @@ from dialectic.evaluate._context import Context, NamedOutcome
 from dialectic.evaluate._metric import metric
 
 
-@metric("complete", "The trace has its end event (a crashed run leaves an incomplete trace, scored as is).")
+@metric(
+    "complete",
+    "The trace has its end event; without one (a run cut short) it is scored as its moves replay, not as inconsistent.",
+)
 def complete(ctx: Context) -> bool:
     return ctx.trace.end is not None
 
 
-@metric("end_reason", "Why the run ended: settlement, round_limit or deadlock; null for an incomplete trace.")
+@metric(
+    "end_reason",
+    "Why the run ended, by the replay: settlement, round_limit or deadlock; null: the trace stops before it ended.",
+)
 def end_reason(ctx: Context) -> str | None:
-    return None if ctx.trace.end is None else ctx.trace.end.reason
+    return ctx.ending.reason
 
 
-@metric("rounds", "Rounds the run took (the end event's; else the last move's round).")
+@metric("rounds", "Rounds the run took, by the replay of its moves.")
 def rounds(ctx: Context) -> int:
-    end = ctx.trace.end
-    return end.rounds if end is not None else max((m.round for m in ctx.trace.moves), default=0)
+    return ctx.ending.rounds
 
 
-@metric("turns", "Turns the run took (the end event's; else the number of moves).")
+@metric("turns", "Turns the run took, by the replay of its moves.")
 def turns(ctx: Context) -> int:
-    end = ctx.trace.end
-    return end.turns if end is not None else len(ctx.trace.moves)
+    return ctx.ending.turns
 
 
-@metric("settlement", "The settlement x* (null on impasse or an incomplete trace).")
+@metric("settlement", "The settlement x*, by the replay: the passing proposal the run ended on (null: none).")
 def settlement(ctx: Context) -> NamedOutcome | None:
     return ctx.named_or_none(ctx.settlement)
 

@@ -3,9 +3,8 @@
 The settlement was *reached* at the earliest turn from which it stayed on the table and passed the
 agreement rule (on the acceptances counted then) through the end of the run. Under a protocol that
 also waits for mutual tolerance this can be well before the run ended; elsewhere it is the last
-turn. If the replayed table never shows the settlement passing (a trace whose end event disagrees
-with its moves), the end event's own rounds and turns are used. Without a settlement both are null.
-The opening counts as turn 0, round 0.
+turn. The settlement is the replay's, so the replayed table shows it passing at the end. Without a
+settlement both are null. The opening counts as turn 0, round 0.
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ from dialectic.evaluate._metric import metric
 
 def reached(ctx: Context) -> tuple[int, int] | None:
     """(turn, round) at which the settlement was reached, or None without a settlement."""
-    settlement, end = ctx.settlement, ctx.trace.end
-    if settlement is None or end is None:
+    settlement = ctx.settlement
+    if settlement is None:
         return None
     rule = ctx.game.rule
     states = [(0, 0, ctx.run.opening)] + [(s.number, s.round, s.after) for s in ctx.steps]
@@ -26,7 +25,7 @@ def reached(ctx: Context) -> tuple[int, int] | None:
         if table.proposal != settlement or not rule.passes(table.accepting()):
             break
         found = (turn, round_)
-    return found if found is not None else (end.turns, end.rounds)
+    return found if found is not None else (ctx.ending.turns, ctx.ending.rounds)
 
 
 @metric("rounds_to_settlement", "Round in which the settlement was reached and then held to the end; null: none.")
