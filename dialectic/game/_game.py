@@ -11,6 +11,7 @@ import numpy as np
 from dialectic.game._measure import Distance, ProfileDistance
 from dialectic.game._rule import AgreementRule
 from dialectic.rewards import GroupUtility, build_reward
+from dialectic.rules import accepts_array
 from dialectic.scenario import Scenario
 from dialectic.space import Outcome, StatementSpace, build_space
 
@@ -96,7 +97,7 @@ class Game:
     @cached_property
     def honest_accepts(self) -> np.ndarray:
         """(groups, outcomes): each group accepts exactly what its reward model puts at or above rho."""
-        return self.utility_matrix >= self.reservations[:, None] - 1e-12
+        return accepts_array(self.utility_matrix, self.reservations)
 
     @cached_property
     def honest_pass(self) -> np.ndarray:

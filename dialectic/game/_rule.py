@@ -1,4 +1,4 @@
-"""Agreement rules: does a set of accepting groups settle the proposal?"""
+"""The scenario's agreement rule over group ids: the one definition in dialectic.rules, with names."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from dialectic.rules import Rule
 from dialectic.scenario import Agreement
 
 
@@ -15,40 +16,24 @@ class AgreementRule:
         self.group_ids = group_ids
         self.shares = dict(zip(group_ids, shares, strict=True))
         self.vetoes = list(vetoes)
+        self._index = {g: k for k, g in enumerate(group_ids)}
+        self._share_list = [float(s) for s in shares]
         self._share_vector = np.asarray(shares, dtype=np.float64)
-        self._veto_rows = [group_ids.index(v) for v in vetoes]
+        self.rule = Rule(
+            kind=agreement.rule,
+            min_accept=int(agreement.min_accept or 0),
+            threshold=float(agreement.majority_threshold),
+            vetoes=tuple(self._index[v] for v in vetoes),
+        )
 
     def passes(self, accepting: Iterable[str]) -> bool:
-        accepted = set(accepting).intersection(self.group_ids)
-        if any(v not in accepted for v in self.vetoes):
-            return False
-        rule = self.agreement.rule
-        if rule == "unanimous":
-            return len(accepted) == len(self.group_ids)
-        if rule == "quorum":
-            return len(accepted) >= (self.agreement.min_accept or 0)
-        return sum(self.shares[g] for g in accepted) > self.agreement.majority_threshold + 1e-12
+        """Do these accepting groups (ids; others ignored) settle the proposal?"""
+        indices = {self._index[g] for g in accepting if g in self._index}
+        return self.rule.passes_one(indices, self._share_list)
 
     def passes_mask(self, accepts: np.ndarray) -> np.ndarray:
         """Vectorised `passes`: accepts is (groups, outcomes) bool; returns (outcomes,) bool."""
-        rule = self.agreement.rule
-        if rule == "unanimous":
-            ok = accepts.all(axis=0)
-        elif rule == "quorum":
-            ok = accepts.sum(axis=0) >= (self.agreement.min_accept or 0)
-        else:
-            ok = self._share_vector @ accepts > self.agreement.majority_threshold + 1e-12
-        for row in self._veto_rows:
-            ok = ok & accepts[row]
-        return np.asarray(ok, dtype=bool)
+        return self.rule.passes(accepts, self._share_vector)
 
     def describe(self) -> str:
-        rule = self.agreement
-        text = {
-            "unanimous": "every group accepts",
-            "quorum": f"at least {rule.min_accept} of {len(self.group_ids)} groups accept",
-            "majority": f"accepting shares sum above {rule.majority_threshold:g}",
-        }[rule.rule]
-        if self.vetoes:
-            text += f", including {', '.join(self.vetoes)}"
-        return text
+        return self.rule.describe(self.group_ids)

@@ -16,7 +16,7 @@ or by "enumeration" of the lattice.
 """
 
 from dialectic.oracles._continuous import ContinuousProblem
-from dialectic.oracles._problem import ACCEPT_TOL, OracleProblem, Rule
+from dialectic.oracles._problem import OracleProblem
 from dialectic.oracles._result import FrontierPoint, OracleResult, ParetoFrontier
 from dialectic.oracles._solve import (
     DEFAULT_BUDGET,
@@ -33,6 +33,7 @@ from dialectic.oracles._solve import (
     solve,
     utilitarian_optimum,
 )
+from dialectic.rules import ACCEPT_TOL, Rule
 
 __all__ = [
     "ACCEPT_TOL",

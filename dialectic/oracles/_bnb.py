@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dialectic.oracles._problem import ACCEPT_TOL, OracleProblem
+from dialectic.oracles._problem import OracleProblem
 from dialectic.oracles._result import OracleResult
+from dialectic.rules import ACCEPT_TOL
 
 #: A node is pruned when its bound is at most incumbent + PRUNE_TOL (exact to this tolerance).
 PRUNE_TOL = 1e-9

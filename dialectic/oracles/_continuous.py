@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dialectic.oracles._problem import ACCEPT_TOL, Groups, OracleProblem, Rule, _frozen, _scenario_rule
+from dialectic.oracles._problem import Groups, OracleProblem, _frozen, _scenario_rule
+from dialectic.rules import Rule, accepts_array
 from dialectic.space import ContinuousSpace
 from dialectic.space._polytope import Domain
 
@@ -97,13 +98,12 @@ class ContinuousProblem(Groups):
             return self.lattice.values(tuple(int(k) for k in outcome))
         return np.asarray(outcome, dtype=np.float64)
 
-    def accepts(self, utilities: np.ndarray, tol: float = ACCEPT_TOL) -> np.ndarray:
-        u = np.asarray(utilities)
-        return u >= self.reservations.reshape((-1,) + (1,) * (u.ndim - 1)) - tol
+    def accepts(self, utilities: np.ndarray) -> np.ndarray:
+        return accepts_array(utilities, self.reservations)
 
-    def passes(self, utilities: np.ndarray, tol: float = ACCEPT_TOL) -> np.ndarray:
+    def passes(self, utilities: np.ndarray) -> np.ndarray:
         """(n,) bool: does the rule pass when every group accepts honestly? utilities: (groups, n)."""
-        return self.rule.passes(self.accepts(np.asarray(utilities).reshape(self.n_groups, -1), tol), self.shares)
+        return self.rule.passes(self.accepts(np.asarray(utilities).reshape(self.n_groups, -1)), self.shares)
 
     # -- the lattice ----------------------------------------------------------------------------------
 

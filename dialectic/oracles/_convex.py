@@ -28,8 +28,8 @@ import numpy as np
 
 from dialectic.oracles._continuous import ContinuousProblem
 from dialectic.oracles._cutting_planes import FEAS_TOL, Rows, Solution, maximise_log_sum, maximise_min
-from dialectic.oracles._problem import ACCEPT_TOL
 from dialectic.oracles._result import FrontierPoint, OracleResult, ParetoFrontier
+from dialectic.rules import ACCEPT_TOL
 
 #: Status "exact" when the certified gap is at most this.
 EXACT_GAP = 1e-7
@@ -58,7 +58,7 @@ def _result(problem: ContinuousProblem, value: float, bound: float, point: np.nd
 
 def passes_at(problem: ContinuousProblem, x: np.ndarray) -> bool:
     """Does the rule pass at x when every group accepts what is at or above its reservation?"""
-    return bool(problem.passes(problem.utilities_at(x)[:, None], tol=FEAS_TOL)[0])
+    return bool(problem.passes(problem.utilities_at(x)[:, None])[0])
 
 
 def minimal_coalitions(problem: ContinuousProblem) -> list[np.ndarray]:
@@ -85,7 +85,7 @@ def _over_coalitions(problem: ContinuousProblem, objective: Rows, deadline: floa
         return free, {"coalitions": 0}
     coalitions = minimal_coalitions(problem)
     if free.x is not None:  # coalitions already satisfied at the rule-free optimum first
-        accepted = problem.accepts(problem.utilities_at(free.x), FEAS_TOL)
+        accepted = problem.accepts(problem.utilities_at(free.x))
         coalitions.sort(key=lambda members: -int(accepted[members].sum()))
     best = Solution(-math.inf, -math.inf, None)
     bound, solved = -math.inf, 0

@@ -19,12 +19,13 @@ import numpy as np
 from scipy.optimize import linprog, minimize
 
 from dialectic.oracles._continuous import ContinuousProblem
+from dialectic.rules import ACCEPT_TOL
 from dialectic.space._polytope import Domain
 
 #: The cutting planes stop once the gap is at most this.
 TARGET_GAP = 1e-9
 #: A constraint h(x) >= 0 counts as met when h(x) >= -FEAS_TOL (as a group accepts: ACCEPT_TOL).
-FEAS_TOL = 1e-12
+FEAS_TOL = ACCEPT_TOL
 MAX_ITERATIONS = 400
 _HIGHS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 

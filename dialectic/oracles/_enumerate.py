@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from dialectic.oracles._problem import ACCEPT_TOL, MAJORITY_TOL, OracleProblem
+from dialectic.oracles._problem import OracleProblem
 from dialectic.oracles._result import FrontierPoint, OracleResult, ParetoFrontier
+from dialectic.rules import ACCEPT_TOL, accepts_array
 
 #: Outcomes per block (per-group temporaries of this many float64 stay in cache).
 BLOCK_COLUMNS = 1 << 16
@@ -116,28 +117,25 @@ class Block:
         rule, rho = problem.rule, problem.reservations
         if self.dense is not None:
             return problem.passes(self.dense)
-        if rule.kind == "unanimous":
+        if rule.kind == "unanimous":  # every group (vetoes too) accepts iff the least slack is >= 0
             return self.minimum(offset=-rho) >= -ACCEPT_TOL
         head, tail = self.head, self.tail
         shape = (head.shape[1], tail.shape[1])
-        total: np.ndarray = np.zeros(shape, dtype=np.int32 if rule.kind == "quorum" else np.float64)
-        ok = np.ones(shape, dtype=bool)
+        count = np.zeros(shape, dtype=np.int32)
+        share = np.zeros(shape, dtype=np.float64)
+        vetoes_accept = np.ones(shape, dtype=bool)
         tmp = np.empty(shape)
         accept = np.empty(shape, dtype=bool)
         vetoes = set(rule.vetoes)
         for g in range(head.shape[0]):
             np.add(head[g][:, None], tail[g][None, :], out=tmp)
-            np.greater_equal(tmp, rho[g] - ACCEPT_TOL, out=accept)
+            accept[...] = accepts_array(tmp, rho[g])
             if g in vetoes:
-                ok &= accept
-            if rule.kind == "quorum":
-                total += accept
-            else:
-                total += problem.shares[g] * accept
-        if rule.kind == "quorum":
-            ok &= total >= rule.min_accept
-        else:
-            ok &= total > rule.threshold + MAJORITY_TOL
+                vetoes_accept &= accept
+            count += accept
+            if rule.kind == "majority":
+                share += problem.shares[g] * accept
+        ok = rule.verdict(vetoes_accept, count, share, head.shape[0])
         return ok.reshape(-1)
 
     def dot(self, weights: np.ndarray) -> np.ndarray:

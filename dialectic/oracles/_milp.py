@@ -23,8 +23,9 @@ import numpy as np
 
 from dialectic.oracles._enumerate import DOMINANCE_TOL, nondominated
 from dialectic.oracles._highs import FEASIBILITY_TOL, Model, Solution
-from dialectic.oracles._problem import ACCEPT_TOL, OracleProblem
+from dialectic.oracles._problem import OracleProblem
 from dialectic.oracles._result import FrontierPoint, OracleResult, ParetoFrontier
+from dialectic.rules import ACCEPT_TOL
 
 #: Accepting shares must exceed the majority threshold by this much in the programme (> the solver's
 #: feasibility tolerance, so a share sum exactly at the threshold never passes).

@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from dialectic.rules import Rule, accepts_array
 
 if TYPE_CHECKING:  # pragma: no cover
     from dialectic.game import Game
@@ -22,48 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Outcome = tuple[int, ...]
 
-#: A group accepts an outcome iff u_g(x) >= rho_g - ACCEPT_TOL (as `Game.honest_accepts`).
-ACCEPT_TOL = 1e-12
-#: A share-majority passes iff the accepting shares sum above threshold + MAJORITY_TOL (as `AgreementRule`).
-MAJORITY_TOL = 1e-12
 #: Largest space `from_scenario` densifies for table rewards (the space's own enumeration limit).
 DENSE_LIMIT = 5_000_000
-
-RuleKind = Literal["unanimous", "quorum", "majority"]
-
-
-@dataclass(frozen=True)
-class Rule:
-    """The agreement rule over group indices: unanimous; quorum (at least `min_accept` accept);
-    majority (accepting shares sum above `threshold`); `vetoes` must accept under every rule."""
-
-    kind: RuleKind = "unanimous"
-    min_accept: int = 0
-    threshold: float = 0.5
-    vetoes: tuple[int, ...] = ()
-
-    def passes(self, accepts: np.ndarray, shares: np.ndarray) -> np.ndarray:
-        """accepts: (groups, n) bool; returns (n,) bool: does the rule pass with these acceptances?"""
-        accepts = np.asarray(accepts, dtype=bool)
-        if self.kind == "unanimous":
-            ok = accepts.all(axis=0)
-        elif self.kind == "quorum":
-            ok = np.count_nonzero(accepts, axis=0) >= self.min_accept
-        else:
-            ok = shares @ accepts > self.threshold + MAJORITY_TOL
-        for row in self.vetoes:
-            ok = ok & accepts[row]
-        return np.asarray(ok, dtype=bool)
-
-    def describe(self, group_ids: Sequence[str]) -> str:
-        text = {
-            "unanimous": "every group accepts",
-            "quorum": f"at least {self.min_accept} of {len(group_ids)} groups accept",
-            "majority": f"accepting shares sum above {self.threshold:g}",
-        }[self.kind]
-        if self.vetoes:
-            text += ", including " + ", ".join(group_ids[v] for v in self.vetoes)
-        return text
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -111,7 +73,7 @@ class OracleProblem(Groups):
     radix: tuple[int, ...]
     shares: np.ndarray
     reservations: np.ndarray
-    rule: Rule = Rule()
+    rule: Rule = field(default_factory=Rule)
     points: tuple[np.ndarray, ...] | None = None
     matrix: np.ndarray | None = None
     #: reward units behind the normalisation (for reports): u = (r - low) / (high - low)
@@ -223,9 +185,7 @@ class OracleProblem(Groups):
 
     def accepts(self, utilities: np.ndarray) -> np.ndarray:
         """Honest acceptance: (groups, ...) bool, u_g >= rho_g (within ACCEPT_TOL)."""
-        u = np.asarray(utilities)
-        rho = self.reservations.reshape((-1,) + (1,) * (u.ndim - 1))
-        return u >= rho - ACCEPT_TOL
+        return accepts_array(utilities, self.reservations)
 
     def passes(self, utilities: np.ndarray) -> np.ndarray:
         """(n,) bool: does the rule pass when every group accepts honestly? utilities: (groups, n)."""

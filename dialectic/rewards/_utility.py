@@ -7,6 +7,7 @@ from functools import cached_property
 import numpy as np
 
 from dialectic.rewards._protocol import RewardModel
+from dialectic.rules import accepts, accepts_array
 from dialectic.space import DiscreteSpace, Outcome
 
 
@@ -54,7 +55,11 @@ class GroupUtility:
     @cached_property
     def acceptable(self) -> np.ndarray:
         """Mask of outcomes at or above the reservation (what an honest agent accepts)."""
-        return self.values >= self.reservation - 1e-12
+        return accepts_array(self.values, self.reservation)
+
+    def accepts(self, outcome: Outcome) -> bool:
+        """Honest acceptance of one outcome: u(x) >= rho (dialectic.rules)."""
+        return accepts(self(outcome), self.reservation)
 
     def best(self, near: Outcome | None = None) -> Outcome:
         """Best outcome; ties to the one nearest `near`, then the first in option order."""

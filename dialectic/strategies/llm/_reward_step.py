@@ -20,6 +20,7 @@ import numpy as np
 from dialectic.dialogue import Move, Table
 from dialectic.game import Game
 from dialectic.rewards import GroupUtility, ServedRewardModel
+from dialectic.rules import accepts
 from dialectic.social_choice import schulze
 from dialectic.space import Outcome
 from dialectic.strategies.llm._draft import Draft
@@ -41,7 +42,7 @@ async def utilities(utility: GroupUtility, outcomes: Sequence[Outcome]) -> list[
 def _stance_contradicts(move: Move, table: Table, value_of_table: float | None, utility: GroupUtility) -> bool:
     if move.accepts is None or table.proposal is None or value_of_table is None:
         return False
-    acceptable = value_of_table >= utility.reservation - 1e-12
+    acceptable = accepts(value_of_table, utility.reservation)
     return bool(move.accepts) != acceptable
 
 

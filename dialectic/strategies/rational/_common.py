@@ -11,8 +11,7 @@ from dialectic.space import Outcome
 def honest_tolerance(obs: Observation) -> dict[str, bool]:
     """Tolerate a view iff the group's own utility of it is at or above its reservation."""
     utility = obs.utility
-    floor = utility.reservation - 1e-12
-    return {g: utility(obs.table.views[g]) >= floor for g in obs.others()}
+    return {g: utility.accepts(obs.table.views[g]) for g in obs.others()}
 
 
 class Ledger:

@@ -12,6 +12,8 @@ from pydantic import Field
 
 from dialectic.dialogue import Move, Observation, PublicGame
 from dialectic.rewards import GroupUtility
+from dialectic.rules import accepts as honest_accepts
+from dialectic.rules import accepts_array
 from dialectic.strategies._base import Params, choose, policy, top
 from dialectic.strategies._utterance import objection, sentence
 from dialectic.strategies.rational._common import Ledger, honest_tolerance
@@ -40,7 +42,7 @@ class TimeDependent:
         """Nearest to the proposal on the table among outcomes at or above the target; ties to the one
         the most other groups have accepted, then to own utility, then the run's generator."""
         values = self.utility.values
-        candidates = np.flatnonzero(values >= target - 1e-12)
+        candidates = np.flatnonzero(accepts_array(values, target))
         table = obs.table.proposal
         if table is not None and len(candidates) > 1:
             distance = self.space.distances_to(table, among=candidates)
@@ -56,7 +58,7 @@ class TimeDependent:
     def act(self, obs: Observation) -> Move:
         target = self.target(obs)
         table = obs.table.proposal
-        accepts = None if table is None else self.utility(table) >= target - 1e-12
+        accepts = None if table is None else honest_accepts(self.utility(table), target)
         proposal = None
         if not accepts:
             proposal = self.space.at(self._propose(obs, target))

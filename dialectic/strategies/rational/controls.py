@@ -101,7 +101,7 @@ class Persuadable(_Stated):
 class Honest(_Stated):
     def act(self, obs: Observation) -> Move:
         table = obs.table.proposal
-        accepts = None if table is None else self.utility(table) >= self.utility.reservation - 1e-12
+        accepts = None if table is None else self.utility.accepts(table)
         said = ""
         if table is not None:
             said = f"I accept {self.space.label(table)}." if accepts else objection(

@@ -23,6 +23,7 @@ from pydantic import Field, model_validator
 
 from dialectic.dialogue import Move, Observation, PublicGame
 from dialectic.rewards import GroupUtility
+from dialectic.rules import accepts
 from dialectic.space import Outcome
 from dialectic.strategies._base import Params, choose, policy, top
 from dialectic.strategies._utterance import objection, sentence
@@ -128,15 +129,14 @@ class Dialectical:
         """Our best point every group has said yes to, unless the proposal on the table is one we accept
         and nobody has turned down (replacing it would only reset everyone's acceptances)."""
         table = obs.table
-        floor = self.utility.reservation - 1e-12
-        if table.proposal is not None and self.utility(table.proposal) >= floor and all(table.accepts.values()):
+        if table.proposal is not None and self.utility.accepts(table.proposal) and all(table.accepts.values()):
             return None
         everyone = set(self.public.group_ids)
         best, best_value = None, -1.0
         for outcome, stances in self.ledger.stances.items():
             if {g for g, yes in stances.items() if yes} >= everyone:
                 value = self.utility(outcome)
-                if value >= floor and value > best_value:
+                if accepts(value, self.utility.reservation) and value > best_value:
                     best, best_value = outcome, value
         return None if best == table.proposal else best
 
@@ -152,7 +152,7 @@ class Dialectical:
                 self.view = view
         accepts = None
         if table.proposal is not None:
-            accepts = self.utility(table.proposal) >= self.utility.reservation - 1e-12
+            accepts = self.utility.accepts(table.proposal)
             said.append(f"I accept {self.space.label(table.proposal)}." if accepts else objection(
                 self.space, self.utility, table.proposal, self.view))
         proposal = self._proposal(obs)
