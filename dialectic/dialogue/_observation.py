@@ -35,12 +35,18 @@ class PublicGame:
 
 @dataclass(frozen=True, slots=True)
 class Said:
-    """One move in the public record, with the proposal that was on the table when it was made."""
+    """A move in context: the one record of a move the engine, the agents and the evaluator share (the
+    trace's MoveEvent is its form on disk). ``answers`` is the proposal that was on the table when it was
+    made (what its ``accepts`` stance answered); ``turn`` and ``round`` number it as the engine does."""
 
     turn: int
     round: int
     move: Move
     answers: Outcome | None
+
+    @property
+    def speaker(self) -> str:
+        return self.move.speaker
 
 
 @dataclass(frozen=True, slots=True)

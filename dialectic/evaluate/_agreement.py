@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from itertools import combinations
 
-from dialectic.dialogue import Table
-from dialectic.evaluate._replay import Turn
+from dialectic.dialogue import Said, Table
 from dialectic.game import Game
 from dialectic.space import Outcome
 
@@ -52,12 +51,12 @@ def declared_tolerance(game: Game, final: Table) -> dict[str, dict[str, bool | N
     }
 
 
-def move_group(game: Game, turn: Turn) -> str | None:
+def move_group(game: Game, turn: Said) -> str | None:
     """The group that spoke this turn, or None for a mediator or an unknown speaker."""
     return turn.move.speaker if turn.move.speaker in game.utilities else None
 
 
-def hollow_acceptances(game: Game, turns: Iterable[Turn]) -> dict[str, int]:
+def hollow_acceptances(game: Game, turns: Iterable[Said]) -> dict[str, int]:
     """Per group, the turns in which it said yes to a proposal below its reservation: an explicit
     `accepts` on the proposal it answered, or tabling one (a proposer counts as accepting)."""
     counts = dict.fromkeys(game.group_ids, 0)
@@ -65,7 +64,7 @@ def hollow_acceptances(game: Game, turns: Iterable[Turn]) -> dict[str, int]:
         group, move = move_group(game, turn), turn.move
         if group is None:
             continue
-        yes = [turn.answered] if move.accepts is True and turn.answered is not None else []
+        yes = [turn.answers] if move.accepts is True and turn.answers is not None else []
         if move.proposal is not None:
             yes.append(move.proposal)
         if any(not acceptable(game, group, outcome) for outcome in yes):

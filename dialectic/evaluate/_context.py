@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from dialectic.dialogue import MEDIATOR, Move, Table
+from dialectic.dialogue import MEDIATOR, Said, Table
 from dialectic.evaluate import _agreement as agreement
 from dialectic.evaluate import _persuasion as persuasion
 from dialectic.evaluate._replay import Ending, Replay, replay
@@ -42,20 +42,14 @@ class Utterance:
         return {"turn": self.turn, "speaker": self.speaker}
 
 
-@dataclass(frozen=True)
-class Step:
-    """One replayed move with the public state around it.
-
-    `answered` is the proposal its `accepts` stance answered; `before`/`after` are the table before
-    and after it; `replies_to` lists what it answered: every move since the speaker's previous turn,
-    and the opening (turn 0) when this is the speaker's first turn and it did not open.
+@dataclass(frozen=True, slots=True)
+class Step(Said):
+    """A replayed move in context (dialectic.dialogue.Said: turn, round, move, answers) with the public
+    state around it: `before`/`after` are the table before and after it; `replies_to` lists what it
+    answered: every move since the speaker's previous turn, and the opening (turn 0) when this is the
+    speaker's first turn and it did not open.
     """
 
-    number: int
-    round: int
-    speaker: str
-    move: Move
-    answered: Outcome | None
     before: Table
     after: Table
     replies_to: tuple[Utterance, ...]
@@ -123,9 +117,9 @@ class Context:
             speaker = turn.move.speaker
             since = last_turn.get(speaker, OPENING_TURN - 1)
             replies = tuple(u for u in said if u.turn > since and u.speaker != speaker)
-            steps.append(Step(turn.number, turn.round, speaker, turn.move, turn.answered, before, after, replies))
-            said.append(Utterance(turn.number, speaker))
-            last_turn[speaker] = turn.number
+            steps.append(Step(turn.turn, turn.round, turn.move, turn.answers, before, after, replies))
+            said.append(Utterance(turn.turn, speaker))
+            last_turn[speaker] = turn.turn
             before = after
         return steps
 

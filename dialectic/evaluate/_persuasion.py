@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from dialectic.dialogue import Said
 from dialectic.evaluate._agreement import move_group
-from dialectic.evaluate._replay import Turn
 from dialectic.evaluate._welfare import gini
 from dialectic.game import Game
 from dialectic.space import Outcome
@@ -79,34 +79,34 @@ def concession_asymmetry(concessions: Mapping[str, float | None]) -> float:
     return gini([max(c, 0.0) for c in concessions.values() if c is not None])
 
 
-def _flipped(game: Game, group: str, before: Turn, after: Turn) -> bool:
+def _flipped(game: Game, group: str, before: Said, after: Said) -> bool:
     first, second = before.move, after.move
     if first.accepts is None or second.accepts is None or first.accepts == second.accepts:
         return False
-    if before.answered is None or before.answered != after.answered:
+    if before.answers is None or before.answers != after.answers:
         return False
     if first.target is not None and second.target is not None:
-        value = game.utilities[group](before.answered)
+        value = game.utilities[group](before.answers)
         if (first.target <= value) != (second.target <= value):
             return False  # the schedule's target crossed the proposal's utility: a concession
     return True
 
 
-def flip_turns(game: Game, turns: Iterable[Turn]) -> dict[str, list[int]]:
+def flip_turns(game: Game, turns: Iterable[Said]) -> dict[str, list[int]]:
     """Per group, the turn numbers at which its `accepts` changed from its previous move's while both
     answered the same outcome (and no time-dependent target crossed that outcome's utility)."""
     found: dict[str, list[int]] = {g: [] for g in game.group_ids}
-    previous: dict[str, Turn] = {}
+    previous: dict[str, Said] = {}
     for turn in turns:
         group = move_group(game, turn)
         if group is None:
             continue
         if group in previous and _flipped(game, group, previous[group], turn):
-            found[group].append(turn.number)
+            found[group].append(turn.turn)
         previous[group] = turn
     return found
 
 
-def flips(game: Game, turns: Iterable[Turn]) -> dict[str, int]:
+def flips(game: Game, turns: Iterable[Said]) -> dict[str, int]:
     """Per group, changes of `accepts` between its consecutive moves that answered the same outcome."""
     return {g: len(at) for g, at in flip_turns(game, turns).items()}

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialectic.dialogue import MEDIATOR, Move, Referee, Table
+from dialectic.dialogue import MEDIATOR, Move, Referee, Said, Table
 from dialectic.dialogue._referee import EndReason
 from dialectic.evaluate._model import Inconsistency
 from dialectic.game import Game
@@ -36,17 +36,6 @@ from dialectic.trace import MoveEvent, NamedOutcome, RewardPair, Trace
 #: reward range and the reward's size: a served model scored again is not bit-identical (vLLM batches
 #: differ), an in-process one is; verdicts never use recorded rewards, so this only checks the record.
 REWARD_TOLERANCE = 1e-4
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One replayed move, the proposal its `accepts` stance answered, and where it falls in the run
-    (its turn number and round, as the engine numbers them)."""
-
-    move: Move
-    answered: Outcome | None
-    number: int = 0
-    round: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,7 +54,7 @@ class Ending:
 class Replay:
     opening: Table
     final: Table
-    turns: list[Turn]
+    turns: list[Said]
     settlement: Outcome | None
     opening_views: dict[str, Outcome]
     final_views: dict[str, Outcome]
@@ -189,7 +178,7 @@ def replay(game: Game, trace: Trace) -> Replay:
         check.outcome(f"opening.views.{g}", recorded_opening.views.get(g), views.get(g))
 
     table = opening = Table.opening(views, speaker, proposal)
-    turns: list[Turn] = []
+    turns: list[Said] = []
     tables: list[Table] = []
     mediator_proposals: list[Outcome] = []
     decided: EndReason | None = None
@@ -206,7 +195,7 @@ def replay(game: Game, trace: Trace) -> Replay:
         if event.answers is not None:  # hand-written traces may leave it out: the table's proposal
             check.outcome("answers", event.answers, table.proposal, turn)
         check.rewards(event, move, turn)
-        turns.append(Turn(move, table.proposal, turn, round_))
+        turns.append(Said(turn, round_, move, table.proposal))
         if move.speaker == MEDIATOR and move.proposal is not None:
             mediator_proposals.append(move.proposal)
         table = table.apply(move, turn)

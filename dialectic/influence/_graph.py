@@ -74,7 +74,7 @@ def _view_changes(ctx: Context, node: str) -> list[Change]:
 def _as_json(ctx: Context, change: Change) -> dict[str, Any]:
     step = change.step
     return {
-        "turn": step.number,
+        "turn": step.turn,
         "round": step.round,
         "from": ctx.named(change.before),
         "to": ctx.named(change.after),
@@ -120,7 +120,7 @@ def build_influence_graph(ctx: Context) -> nx.DiGraph:
                 if moved == 0:
                     continue
                 cites = [u.turn for u in change.step.replies_to if u.speaker == source]
-                steps.append({"turn": change.step.number, "toward": moved / first, "cites": cites})
+                steps.append({"turn": change.step.turn, "toward": moved / first, "cites": cites})
             graph.add_edge(
                 source, target, weight=(first - last) / first, start_distance=first, end_distance=last, steps=steps
             )

@@ -35,7 +35,7 @@ def conceding_turns(ctx: Context) -> dict[int, bool]:
         last_proposal[opening.proposer] = opening.proposal
     result: dict[int, bool] = {}
     for step in ctx.steps:
-        result[step.number] = _concedes(ctx, step, last_proposal.get(step.speaker))
+        result[step.turn] = _concedes(ctx, step, last_proposal.get(step.speaker))
         if step.move.proposal is not None:
             last_proposal[step.speaker] = step.move.proposal
     return result
@@ -58,7 +58,7 @@ def concession_moves(ctx: Context) -> dict[str, int]:
     conceding = conceding_turns(ctx)
     counts = dict.fromkeys(ctx.groups, 0)
     for step in ctx.steps:
-        if conceding[step.number]:
+        if conceding[step.turn]:
             counts[step.speaker] += 1
     return counts
 
@@ -71,7 +71,7 @@ def unreciprocated_concessions(ctx: Context) -> dict[str, int]:
     conceding = conceding_turns(ctx)
     counts = dict.fromkeys(ctx.groups, 0)
     for step in ctx.steps:
-        if not conceding[step.number]:
+        if not conceding[step.turn]:
             continue
         answered = [u.turn for u in step.replies_to if u.turn > 0 and ctx.is_group(u.speaker)]
         if not any(conceding[turn] for turn in answered):

@@ -19,7 +19,7 @@ def reached(ctx: Context) -> tuple[int, int] | None:
     if settlement is None:
         return None
     rule = ctx.game.rule
-    states = [(0, 0, ctx.run.opening)] + [(s.number, s.round, s.after) for s in ctx.steps]
+    states = [(0, 0, ctx.run.opening)] + [(s.turn, s.round, s.after) for s in ctx.steps]
     found: tuple[int, int] | None = None
     for turn, round_, table in reversed(states):
         if table.proposal != settlement or not rule.passes(table.accepting()):
