@@ -16,8 +16,8 @@ import numpy as np
 
 from dialectic.rewards._protocol import reward
 from dialectic.scenario import LinearReward, QuadraticReward
-from dialectic.scenario._continuous import quadratic_terms
 from dialectic.space import ContinuousSpace, DiscreteSpace
+from dialectic.space._lattice import quadratic_terms
 
 
 class SeparableRewardModel:

@@ -11,77 +11,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dialectic.scenario._schema import (
-    ContinuousIssue,
     ContinuousSpaceSpec,
     LinearReward,
     QuadraticReward,
     _fail,
 )
+from dialectic.space._lattice import (
+    LATTICE_TOL,
+    LatticeError,
+    domain,
+    lattice_point,
+    lattice_size,
+    quadratic_terms,
+    steps,
+    total_units,
+)
+from dialectic.space._polytope import MAX_SIMPLEX_ISSUES, lattice_quadratic_max
 
-if TYPE_CHECKING:  # pragma: no cover
-    from dialectic.space._polytope import Domain
-
-# dialectic.space imports this module, so its geometry is imported where it is used.
-
-#: A value is on the lattice when it is within this many steps of a lattice point.
-LATTICE_TOL = 1e-9
-
-
-def steps(issue: ContinuousIssue) -> int:
-    """Number of steps from low to high (the issue has steps + 1 lattice values)."""
-    return round((issue.high - issue.low) / issue.step)
-
-
-def lattice_value(issue: ContinuousIssue, k: int) -> float:
-    return issue.low + k * issue.step if k < steps(issue) else issue.high
-
-
-def lattice_index(issue: ContinuousIssue, value: float) -> int | None:
-    """k with low + k * step == value (within LATTICE_TOL steps), or None off the lattice."""
-    position = (value - issue.low) / issue.step
-    k = round(position)
-    if abs(position - k) > LATTICE_TOL or not 0 <= k <= steps(issue):
-        return None
-    return int(k)
-
-
-def format_value(value: float) -> str:
-    """The shortest text that reads back as the value to 12 significant digits ('0.35', not 0.35000000000000003)."""
-    text = f"{value:.12g}"
-    return "0" if text == "-0" else text
-
-
-def domain(space: ContinuousSpaceSpec) -> Domain:
-    from dialectic.space._polytope import Domain
-    return Domain(np.array([i.low for i in space.issues]), np.array([i.high for i in space.issues]), space.total)
-
-
-def total_units(space: ContinuousSpaceSpec) -> int | None:
-    """With a total: how many steps the values take above their lows together."""
-    if space.total is None:
-        return None
-    return round((space.total - sum(i.low for i in space.issues)) / space.issues[0].step)
-
-
-def lattice_size(space: ContinuousSpaceSpec) -> int:
-    counts = [steps(i) + 1 for i in space.issues]
-    units = total_units(space)
-    if units is None:
-        return math.prod(counts)
-    ways = [1] + [0] * units  # ways[m]: compositions of m steps over the issues seen so far
-    for count in counts:
-        ways = [sum(ways[m - k] for k in range(min(count - 1, m) + 1)) for m in range(units + 1)]
-    return ways[units]
+# The lattice maths lives in dialectic.space (the lower layer); here its checks become located errors.
 
 
 def check_space(space: ContinuousSpaceSpec) -> None:
-    from dialectic.space._polytope import MAX_SIMPLEX_ISSUES
-
     ids = [issue.id for issue in space.issues]
     if len(set(ids)) != len(ids):
         raise _fail("space.issues", "distinct issue ids", ids)
@@ -130,8 +84,6 @@ def reward_range(
                     f"a {getattr(space, 'kind', 'discrete')} space")
     if not isinstance(reward, LinearReward | QuadraticReward):
         raise _fail(f"{where}.kind", "'linear' or 'quadratic' in a continuous space", repr(getattr(reward, "kind", "")))
-    from dialectic.space._polytope import lattice_quadratic_max
-
     ids = [issue.id for issue in space.issues]
     box = domain(space)
     if isinstance(reward, LinearReward):
@@ -172,50 +124,10 @@ def reward_range(
     return worst, lattice_best
 
 
-def quadratic_terms(space: ContinuousSpaceSpec, reward: QuadraticReward) -> tuple[np.ndarray, np.ndarray, float]:
-    """r(x) = b.x - q.(x*x) + constant for r(x) = -sum_i w_i (x_i - a_i)^2."""
-    ids = [issue.id for issue in space.issues]
-    w = np.array([reward.weights.get(i, 0.0) for i in ids])
-    a = np.array([reward.ideal.get(i, 0.0) for i in ids])
-    return 2 * w * a, w, -float(w @ (a * a))
-
-
-def parse_number(value: object) -> float | None:
-    """A finite number from YAML or a trace (a number, or its text); None if it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def check_point(space: ContinuousSpaceSpec, named: Mapping[str, object], where: str) -> tuple[int, ...]:
     """The lattice indices of {issue: number}; a located error unless every issue is named once, on
     its lattice, and (with a total) the values sum to it."""
-    ids = [issue.id for issue in space.issues]
-    missing = [i for i in ids if i not in named]
-    unknown = [i for i in named if i not in ids]
-    if missing or unknown:
-        raise _fail(where, f"a number for each issue ({', '.join(ids)})", f"missing {missing}, unknown {unknown}")
-    picked = []
-    for issue in space.issues:
-        raw = named[issue.id]
-        number = parse_number(raw)
-        k = None if number is None else lattice_index(issue, number)
-        if k is None:
-            raise _fail(f"{where}.{issue.id}", f"a number on the lattice {format_value(issue.low)}, "
-                        f"{format_value(issue.low + issue.step)}, ..., {format_value(issue.high)}", repr(raw))
-        picked.append(k)
-    units = total_units(space)
-    if units is not None and sum(picked) != units:
-        assert space.total is not None
-        values = sum(lattice_value(issue, k) for issue, k in zip(space.issues, picked, strict=True))
-        raise _fail(where, f"values summing to {space.total:g}", f"a sum of {values:.12g}")
-    return tuple(picked)
+    try:
+        return lattice_point(space, named, where)
+    except LatticeError as problem:
+        raise _fail(problem.where, problem.expected, problem.found) from None

@@ -147,7 +147,7 @@ class ContinuousSpaceSpec(Strict):
 
     def size(self) -> int:
         """Number of lattice points (what the dialogue can propose)."""
-        from dialectic.scenario._continuous import lattice_size
+        from dialectic.space._lattice import lattice_size
 
         return lattice_size(self)
 

@@ -18,21 +18,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic_core import PydanticCustomError
 
-from dialectic.scenario import ContinuousSpaceSpec
-from dialectic.scenario._continuous import (
-    check_point,
+from dialectic.space._discrete import ENUMERATION_LIMIT, DiscreteSpace, Outcome
+from dialectic.space._lattice import (
     domain,
     format_value,
+    lattice_point,
     lattice_size,
     lattice_value,
     steps,
     total_units,
 )
-from dialectic.space._discrete import ENUMERATION_LIMIT, DiscreteSpace, Outcome
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dialectic.scenario import ContinuousSpaceSpec
 
 #: Largest lattice product (without the total) indexed through a dense look-up table in `index_many`.
 DENSE_INDEX_LIMIT = 1 << 24
@@ -142,10 +144,7 @@ class ContinuousSpace(DiscreteSpace):
 
     def parse(self, named: Mapping[str, object]) -> Outcome:  # type: ignore[override]
         """Outcome from {issue id: number or its text} on the lattice; ValueError naming the bad part."""
-        try:
-            return check_point(self.lattice_spec, named, "outcome")
-        except PydanticCustomError as problem:
-            raise ValueError(str(problem)) from None
+        return lattice_point(self.lattice_spec, named, "outcome")
 
     def label(self, outcome: Outcome) -> str:
         return ", ".join(f"{issue}={opts[k]}" for issue, opts, k in zip(self.issue_ids, self.options, outcome, strict=True))

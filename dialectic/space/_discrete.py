@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dialectic.scenario import DiscreteSpaceSpec, StatementPoolSpec
+if TYPE_CHECKING:  # pragma: no cover
+    from dialectic.scenario import DiscreteSpaceSpec, StatementPoolSpec
 
 Outcome = tuple[int, ...]
 

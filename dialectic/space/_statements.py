@@ -12,12 +12,15 @@ Game (`Game.measure`, dialectic.game._measure), never in the space an agent is h
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dialectic.scenario import StatementPoolSpec
 from dialectic.space._discrete import DiscreteSpace, Outcome
 from dialectic.space._lexical import lexical_distances
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dialectic.scenario import StatementPoolSpec
 
 
 class StatementSpace(DiscreteSpace):
