@@ -4,13 +4,15 @@ from dialectic.dialogue._engine import DialogueState, arun_graph, build_graph, b
 from dialectic.dialogue._move import MEDIATOR, Move, MoveError
 from dialectic.dialogue._observation import MediatorObservation, Observation, PublicGame, Said
 from dialectic.dialogue._referee import Referee, speaking_order
-from dialectic.dialogue._session import ACTING, Session, participant_rng
+from dialectic.dialogue._session import ACTING, Drafted, Drafting, Session, Speaker, participant_rng
 from dialectic.dialogue._table import Table
 
 __all__ = [
     "ACTING",
     "MEDIATOR",
     "DialogueState",
+    "Drafted",
+    "Drafting",
     "MediatorObservation",
     "Move",
     "MoveError",
@@ -19,6 +21,7 @@ __all__ = [
     "Referee",
     "Said",
     "Session",
+    "Speaker",
     "Table",
     "arun_graph",
     "build_graph",

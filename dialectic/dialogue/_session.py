@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextvars import ContextVar
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 
@@ -22,6 +22,28 @@ ACTING: ContextVar[str | None] = ContextVar("dialectic_acting", default=None)
 
 class Speaker(Protocol):
     def act(self, obs: Any) -> Move | None: ...
+
+
+class Drafted(Protocol):
+    """What a drafting participant hands the reward step: whose draft it is, and in which role."""
+
+    @property
+    def participant(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...  # "agent" or "mediator"
+
+
+class Drafting(Protocol):
+    """A participant that drafts with a chat model and chooses in the graph's reward step (the LLM
+    policies, dialectic.strategies.llm): the strategy supplies both halves, so the dialogue never
+    imports a strategy. `achoose` scores the draft with the participant's own reward model(s) and
+    returns the move to play (None: no valid draft, the run ends in deadlock) and what to record of
+    the generation."""
+
+    async def adraft(self, obs: Any, chat: Any) -> Drafted: ...
+
+    async def achoose(self, draft: Any, table: Table, turn: int) -> tuple[Move | None, Any]: ...
 
 
 def participant_rng(seed: int, index: int) -> np.random.Generator:
@@ -115,22 +137,16 @@ class Session:
         finally:
             ACTING.reset(token)
 
-    async def reward_step(self, draft: Any, table: Table, turn: int) -> tuple[Move | None, Any]:
-        """The graph's reward step: the draft's candidates scored by reward models, the move chosen."""
-        from dialectic.strategies.llm import choose_agent_move, choose_mediator_move
-
+    async def reward_step(self, draft: Drafted, table: Table, turn: int) -> tuple[Move | None, Any]:
+        """The graph's reward step: the drafting participant scores its draft's candidates with its reward
+        model(s) and chooses the move (Drafting.achoose)."""
         if draft.role == "mediator":
-            return await choose_mediator_move(draft, self.game)
-        agent = self.agents[draft.participant]
+            return await cast(Drafting, self.mediator).achoose(draft, table, turn)
         token = ACTING.set(draft.participant)
         try:
-            move, generation, pair = await choose_agent_move(
-                draft, self.game.utilities[draft.participant], table, agent.params.stance_penalty)
+            return await cast(Drafting, self.agents[draft.participant]).achoose(draft, table, turn)
         finally:
             ACTING.reset(token)
-        if pair is not None:
-            agent.remember(turn, pair.view, pair.proposal)
-        return move, generation
 
     def record_failed_draft(self, generation: Any, turn: int) -> None:
         """A mediator whose every draft was invalid: the run ends in deadlock; the drafts stay on record."""

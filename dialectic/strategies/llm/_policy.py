@@ -15,14 +15,16 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from dialectic.dialogue import MEDIATOR, MediatorObservation, Move, Observation, PublicGame
+from dialectic.dialogue import MEDIATOR, MediatorObservation, Move, Observation, PublicGame, Table
 from dialectic.game import Game
 from dialectic.rewards import GroupUtility
 from dialectic.strategies._base import Params, mediator, policy
 from dialectic.strategies.llm._context import agent_fields, history_text, outcome_text, space_text, table_text
 from dialectic.strategies.llm._draft import ChatBackend, Draft
 from dialectic.strategies.llm._prompt import PromptError, load_prompt
+from dialectic.strategies.llm._reward_step import choose_agent_move, choose_mediator_move
 from dialectic.strategies.llm._schema import move_schema, parse_outcome, settlement_schema, to_move
+from dialectic.trace import Generation
 
 SEED_RANGE = 2**31 - 1
 
@@ -111,7 +113,15 @@ class LLMAgent:
         return Draft(self.me, "agent", self.params.prompt, messages, sampling(self.params), seeds, replies,
                      moves, errors, feedback=list(self.feedback[-6:]))
 
-    def remember(self, turn: int, view: float, proposal: float | None) -> None:
+    async def achoose(self, draft: Draft, table: Table, turn: int) -> tuple[Move | None, Generation]:
+        """The reward step (dialogue.Drafting): the candidate its own group's reward model scores best
+        (less the stance penalty), its rewards remembered for the next prompt."""
+        move, generation, pair = await choose_agent_move(draft, self.utility, table, self.params.stance_penalty)
+        if pair is not None:
+            self.remember(turn, pair.view, pair.proposal)
+        return move, generation
+
+    def remember(self, turn: int, view: float | None, proposal: float | None) -> None:
         """The reward of the move just played, fed back in the next prompt."""
         self.feedback.append({"turn": turn, "view": view, "proposal": proposal})
 
@@ -164,6 +174,11 @@ class HabermasMediator:
         moves, errors = read_replies(replies, self._settlement)
         return Draft(MEDIATOR, "mediator", self.params.prompt, messages, sampling(self.params), seeds, replies,
                      moves, errors, rule="schulze")
+
+    async def achoose(self, draft: Draft, table: Table, turn: int) -> tuple[Move | None, Generation]:
+        """The reward step (dialogue.Drafting): every group's reward model ranks the drafts, a Schulze
+        election picks one (None when no draft was valid)."""
+        return await choose_mediator_move(draft, self.game)
 
 
 @policy("llm", "LLM agent: samples n moves from the chat backend (structured output), its group's reward "
