@@ -488,8 +488,8 @@ def export_influence(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
 ) -> None:
     """Export a run's influence graph (who pulled whom toward their opening view) as GraphML or JSON."""
-    from dialectic.evaluate import RescoreError, Rescorer
-    from dialectic.influence import FORMATS, influence_graph, write_graph
+    from dialectic.evaluate import RescoreError, Rescorer, influence_graph
+    from dialectic.influence import FORMATS, write_graph
     from dialectic.influence._export import render
 
     if fmt not in FORMATS:

@@ -5,11 +5,13 @@ from dialectic.dialogue._move import MEDIATOR, Move, MoveError
 from dialectic.dialogue._observation import MediatorObservation, Observation, PublicGame, Said
 from dialectic.dialogue._referee import Referee, speaking_order
 from dialectic.dialogue._session import ACTING, Drafted, Drafting, Session, Speaker, participant_rng
-from dialectic.dialogue._table import Table
+from dialectic.dialogue._step import Step, Utterance
+from dialectic.dialogue._table import OPENING_TURN, Table
 
 __all__ = [
     "ACTING",
     "MEDIATOR",
+    "OPENING_TURN",
     "DialogueState",
     "Drafted",
     "Drafting",
@@ -22,7 +24,9 @@ __all__ = [
     "Said",
     "Session",
     "Speaker",
+    "Step",
     "Table",
+    "Utterance",
     "arun_graph",
     "build_graph",
     "build_staged_graph",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dialectic.dialogue._move import Move
 from dialectic.space import Outcome
 
+#: The opening (the opening speaker's proposal) is addressed as turn 0.
 OPENING_TURN = 0
 
 

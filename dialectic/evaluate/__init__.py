@@ -7,8 +7,10 @@ Every figure is a registered metric (`@metric`, one module per metric in
 from `dialectic.oracles`, solved once per Game (`solved`).
 """
 
-from dialectic.evaluate._context import Context, Step, Utterance
+from dialectic.dialogue import Step, Utterance
+from dialectic.evaluate._context import Context
 from dialectic.evaluate._evaluate import CORE_FIELDS, assemble, evaluate
+from dialectic.evaluate._influence import influence_graph
 from dialectic.evaluate._metric import METRICS, Metric, compute_metrics, load_metrics, metric
 from dialectic.evaluate._model import LABELS, Evaluation, Inconsistency, Label
 from dialectic.evaluate._rescore import RescoreError, Rescorer, locate_scenario, score_trace
@@ -32,6 +34,7 @@ __all__ = [
     "compute_metrics",
     "evaluate",
     "gini",
+    "influence_graph",
     "load_metrics",
     "locate_scenario",
     "metric",

@@ -7,11 +7,10 @@ trace itself, so twenty metrics cost one replay.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from dialectic.dialogue import MEDIATOR, Said, Table
+from dialectic.dialogue import MEDIATOR, OPENING_TURN, Step, Utterance
 from dialectic.evaluate import _agreement as agreement
 from dialectic.evaluate import _persuasion as persuasion
 from dialectic.evaluate._replay import Ending, Replay, replay
@@ -23,40 +22,8 @@ from dialectic.trace import Trace
 
 NamedOutcome = dict[str, str]
 
-#: The opening (the opening speaker's proposal) is addressed as turn 0.
-OPENING_TURN = 0
-
-
 if TYPE_CHECKING:
     from dialectic.oracles import OracleResult
-
-
-@dataclass(frozen=True)
-class Utterance:
-    """A reference to something said: its turn number (0: the opening) and who said it."""
-
-    turn: int
-    speaker: str
-
-    def as_json(self) -> dict[str, int | str]:
-        return {"turn": self.turn, "speaker": self.speaker}
-
-
-@dataclass(frozen=True, slots=True)
-class Step(Said):
-    """A replayed move in context (dialectic.dialogue.Said: turn, round, move, answers) with the public
-    state around it: `before`/`after` are the table before and after it; `replies_to` lists what it
-    answered: every move since the speaker's previous turn, and the opening (turn 0) when this is the
-    speaker's first turn and it did not open.
-    """
-
-    before: Table
-    after: Table
-    replies_to: tuple[Utterance, ...]
-
-    @property
-    def view_changed(self) -> bool:
-        return self.before.views.get(self.speaker) != self.move.view
 
 
 class Context:

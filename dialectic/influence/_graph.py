@@ -28,21 +28,65 @@ Graph attributes: scenario, strategy, seed, settlement, ai_wins, ai_wins_index, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import networkx as nx
 
-from dialectic.dialogue import MEDIATOR
-from dialectic.evaluate._context import Context, Step
+from dialectic.dialogue import MEDIATOR, Step
 from dialectic.game import Game
 from dialectic.space import Outcome
 from dialectic.trace import Trace
 
 
-def influence_graph(game: Game, trace: Trace) -> nx.DiGraph:
-    """The influence graph of a saved run, judged by `game` (replays the trace)."""
-    return build_influence_graph(Context(game, trace))
+class Wins(Protocol):
+    """The AI-wins verdict (dialectic.evaluate's AIWins)."""
+
+    @property
+    def wins(self) -> bool: ...
+
+    @property
+    def index(self) -> float | None: ...
+
+    @property
+    def agent(self) -> str | None: ...
+
+
+class Run(Protocol):
+    """What the graph reads of a replayed run: dialectic.evaluate's Context has all of it (the graph
+    shares its single replay), and `dialectic.evaluate.influence_graph(game, trace)` builds one."""
+
+    @property
+    def game(self) -> Game: ...  # its `measure` is the evaluator's distance D
+
+    @property
+    def trace(self) -> Trace: ...  # its header names the run
+
+    @property
+    def groups(self) -> Sequence[str]: ...
+
+    @property
+    def opening(self) -> Mapping[str, Outcome]: ...
+
+    @property
+    def final(self) -> Mapping[str, Outcome]: ...
+
+    @property
+    def settlement(self) -> Outcome | None: ...
+
+    @property
+    def steps(self) -> Sequence[Step]: ...
+
+    @property
+    def pulls(self) -> Mapping[str, float]: ...
+
+    @property
+    def wins(self) -> Wins: ...
+
+    def named(self, outcome: Outcome) -> dict[str, str]: ...
+
+    def named_or_none(self, outcome: Outcome | None) -> dict[str, str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +96,7 @@ class Change:
     after: Outcome
 
 
-def _view_changes(ctx: Context, node: str) -> list[Change]:
+def _view_changes(ctx: Run, node: str) -> list[Change]:
     """The node's view changes (a mediator's: proposal changes), in order."""
     changes: list[Change] = []
     if node == MEDIATOR:
@@ -71,7 +115,7 @@ def _view_changes(ctx: Context, node: str) -> list[Change]:
     return changes
 
 
-def _as_json(ctx: Context, change: Change) -> dict[str, Any]:
+def _as_json(ctx: Run, change: Change) -> dict[str, Any]:
     step = change.step
     return {
         "turn": step.turn,
@@ -82,8 +126,8 @@ def _as_json(ctx: Context, change: Change) -> dict[str, Any]:
     }
 
 
-def build_influence_graph(ctx: Context) -> nx.DiGraph:
-    """The influence graph from an evaluation context (shares the context's single replay)."""
+def build_influence_graph(ctx: Run) -> nx.DiGraph:
+    """The influence graph of a replayed run (an evaluation context: shares its single replay)."""
     space, header = ctx.game.measure, ctx.trace.header
     wins = ctx.wins
     graph = nx.DiGraph(

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dialectic.cli import app
-from dialectic.evaluate import Rescorer, evaluate
-from dialectic.influence import from_node_link, influence_graph, to_graphml, to_node_link, write_graph
+from dialectic.evaluate import Rescorer, evaluate, influence_graph
+from dialectic.influence import from_node_link, to_graphml, to_node_link, write_graph
 from tests.evaluate.evaluate_reference import Reference
 from tests.evaluate.evaluate_support import make_game
 from tests.evaluate.test_evaluate_bruteforce import random_spec, random_trace

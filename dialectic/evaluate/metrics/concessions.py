@@ -20,7 +20,8 @@ Comparisons allow a slack of 1e-12 so float noise is no concession.
 
 from __future__ import annotations
 
-from dialectic.evaluate._context import Context, Step
+from dialectic.dialogue import Step
+from dialectic.evaluate._context import Context
 from dialectic.evaluate._metric import metric
 from dialectic.space import Outcome
 
