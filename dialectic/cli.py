@@ -89,7 +89,8 @@ def run(
         help="With --runs: read back the dialogues whose complete trace is already under --out.")] = False,
 ) -> None:
     """Run dialogues: print the dialogue and its evaluation (a table for several), write traces under --out."""
-    from dialectic.runner import Job, parse_agent_overrides, run_dialogue, run_dialogues
+    from dialectic.batch import Job, run_dialogues
+    from dialectic.runner import parse_agent_overrides, run_dialogue
 
     try:
         overrides = parse_agent_overrides(agent)

@@ -508,8 +508,8 @@ async def bench(args: argparse.Namespace, endpoints_path: Path, servers: Servers
 
     from dialectic.backends.endpoints import load_endpoints
     from dialectic.backends.select import backends_from_endpoints
+    from dialectic.batch import Job, arun_dialogues
     from dialectic.game import Game
-    from dialectic.runner import Job, arun_dialogues
     from dialectic.scenario import load_scenario
 
     endpoints = load_endpoints(endpoints_path)

@@ -18,8 +18,9 @@ import pytest
 
 from dialectic.backends.endpoints import ChatEndpoint, Endpoints, RewardEndpoint
 from dialectic.backends.select import backends_from_endpoints
+from dialectic.batch import Job, run_dialogues
 from dialectic.game import Game
-from dialectic.runner import Job, run_dialogue, run_dialogues
+from dialectic.runner import run_dialogue
 from dialectic.scenario import Scenario, load_scenario
 from dialectic.trace import read_trace
 from tests.conftest import SCENARIOS

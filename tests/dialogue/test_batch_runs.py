@@ -8,9 +8,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from dialectic.batch import Job, run_dialogues
 from dialectic.cli import app
 from dialectic.evaluate import Rescorer
-from dialectic.runner import Job, run_dialogue, run_dialogues
+from dialectic.runner import run_dialogue
 from tests.conftest import SCENARIOS
 
 SCENARIO = SCENARIOS / "island-airport.yaml"

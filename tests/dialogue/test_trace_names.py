@@ -13,8 +13,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from dialectic.batch import Job, run_dialogues
 from dialectic.cli import app
-from dialectic.runner import Job, run_dialogue, run_dialogues, trace_name
+from dialectic.runner import run_dialogue, trace_name
 from dialectic.scenario import load_scenario
 from dialectic.strategies import load_card
 from dialectic.trace import read_trace
