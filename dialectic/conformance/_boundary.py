@@ -34,7 +34,6 @@ from dialectic.game import Game
 from dialectic.scenario import Scenario, ServedReward, load_scenario
 from dialectic.strategies import StrategyCard, load_card, policies
 
-
 #: Probe dialogues per agent at most, and the moves after which no more are run.
 PROBE_DIALOGUES = 8
 PROBE_MOVES = 12
