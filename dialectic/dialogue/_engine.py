@@ -59,7 +59,8 @@ def _judge(state: DialogueState, session: Session, generation: Any) -> dict[str,
     table = before.apply(move, turn)
     said = Said(turn=turn, round=session.round_of(turn), move=move, answers=before.proposal)
     session.record(said, table, generation)
-    return {"table": table, "record": [said], "pending": None, "turn": turn, "end": session.decide(table, turn)}
+    end = session.decide(table, turn, move)  # a mediator's move with no proposal: deadlock
+    return {"table": table, "record": [said], "pending": None, "turn": turn, "end": end}
 
 
 class StagedState(DialogueState):

@@ -8,7 +8,9 @@ saved trace (`dialectic.evaluate`), so a trace is judged by the rules the engine
   and falls in round (t - 1) // len(order) + 1;
 - after each move the run ends on a settlement when the proposal on the table passes the rule (and,
   under mutual tolerance, every group tolerates every other group's current view), else at the round
-  limit (rounds x len(order) turns); a participant that has no move ends it in deadlock;
+  limit (rounds x len(order) turns); it ends in deadlock on a mediator's move that tables no
+  proposal (the mediator says no outcome passes the rule honestly: its move is recorded, with its
+  words) and when a participant has no move at all;
 - the settlement is the proposal on the table when it passes the rule and the run did not end in
   deadlock (at the round limit under mutual tolerance, a passing proposal is the settlement).
 """
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from dialectic.dialogue._move import MEDIATOR
+from dialectic.dialogue._move import MEDIATOR, Move
 from dialectic.dialogue._table import Table
 from dialectic.game import AgreementRule
 from dialectic.space import Outcome
@@ -32,6 +34,12 @@ def speaking_order(groups: Sequence[str], opening_speaker: str, mediated: bool) 
     start = list(groups).index(opening_speaker)
     rotation = list(groups[start + 1 :]) + list(groups[: start + 1])
     return ([MEDIATOR] if mediated else []) + rotation
+
+
+def declines(move: Move) -> bool:
+    """A mediator's move that tables no proposal: it found no outcome the rule passes honestly (every
+    group accepting exactly what its reward model puts at or above its reservation) and says so."""
+    return move.speaker == MEDIATOR and move.proposal is None
 
 
 @dataclass(frozen=True)
@@ -61,10 +69,13 @@ class Referee:
     def passes(self, table: Table) -> bool:
         return table.proposal is not None and self.rule.passes(table.accepting())
 
-    def decide(self, table: Table, turn: int) -> Literal["settlement", "round_limit"] | None:
-        """How the run ends after the move of `turn` left `table`; None: it goes on."""
+    def decide(self, table: Table, turn: int, move: Move | None = None) -> EndReason | None:
+        """How the run ends after `move`, the move of `turn`, left `table`; None: it goes on. A mediator's
+        move with no proposal is its word that no outcome passes the rule honestly: deadlock."""
         if self.passes(table) and (not self.mutual_tolerance or table.mutual_tolerance(list(self.groups))):
             return "settlement"
+        if move is not None and declines(move):
+            return "deadlock"
         if turn >= self.max_turns:
             return "round_limit"
         return None

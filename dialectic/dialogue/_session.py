@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextvars import ContextVar
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 
 from dialectic.dialogue._move import MEDIATOR, Move, MoveError
 from dialectic.dialogue._observation import MediatorObservation, Observation, PublicGame, Said
-from dialectic.dialogue._referee import Referee
+from dialectic.dialogue._referee import EndReason, Referee
 from dialectic.dialogue._table import Table
 from dialectic.game import Game
 from dialectic.space import Outcome
@@ -202,5 +202,5 @@ class Session:
     def passes(self, table: Table) -> bool:
         return self.referee.passes(table)
 
-    def decide(self, table: Table, turn: int) -> Literal["settlement", "round_limit"] | None:
-        return self.referee.decide(table, turn)
+    def decide(self, table: Table, turn: int, move: Move | None = None) -> EndReason | None:
+        return self.referee.decide(table, turn, move)

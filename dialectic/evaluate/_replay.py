@@ -8,8 +8,9 @@ The verdicts are about what the engine really did, recomputed, never about what 
   freshness) and the engine's `Referee` says after each move whether the run ends there (settlement,
   round limit), who speaks at each turn and in which round;
 - declared agreement, the settlement, `accepted_by`, the end reason, rounds and turns are the
-  replay's (a run whose moves stop before it ended, with an end event, ended in deadlock: the only
-  end a move cannot show).
+  replay's (a mediator's move with no proposal ends the run in deadlock, as the referee rules; a run
+  whose moves stop before it ended, with an end event, ended in deadlock too: a participant had no
+  move, the one end a move cannot show).
 
 Everything the trace records that the replay can recompute is compared with it: the header's
 speaking order and rounds, the opening, each move's turn, round, speaker, the proposal its stance
@@ -200,7 +201,7 @@ def replay(game: Game, trace: Trace) -> Replay:
             mediator_proposals.append(move.proposal)
         table = table.apply(move, turn)
         tables.append(table)
-        decided = referee.decide(table, turn)
+        decided = referee.decide(table, turn, move)
 
     played = len(turns)
     reason: EndReason | None = decided if decided is not None else ("deadlock" if trace.end is not None else None)

@@ -27,7 +27,9 @@ class Policy(Protocol):
 
 class Mediator(Protocol):
     def act(self, obs: MediatorObservation) -> Move | None:
-        """The mediator's move, or None when it has nothing the rule could pass (deadlock)."""
+        """The mediator's move. A move with no proposal says it has nothing the rule could pass (its
+        utterance says why): it is recorded and the run ends in deadlock. None ends the run in deadlock
+        without a move on record (the LLM mediator when none of its drafts is valid)."""
         ...
 
 

@@ -280,6 +280,8 @@ class Replayed:
             self.played.append((turn, round_, move))
             if state.passes() and (not header.mutual_tolerance or state.mutual_tolerance()):
                 reason = "settlement"
+            elif move.speaker == "mediator" and move.proposal is None:
+                reason = "deadlock"  # the mediator found no outcome the rule passes honestly, and said so
             elif turn >= limit:
                 reason = "round_limit"
         if reason is None and trace.end is not None:

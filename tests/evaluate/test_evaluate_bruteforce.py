@@ -43,9 +43,10 @@ def toward(rng: random.Random, view: tuple[int, ...], anchor: tuple[int, ...]) -
 
 def random_trace(spec: dict[str, Any], ref: Reference, rng: random.Random) -> Trace:
     """A dialogue in one of four moods; it ends when the table's proposal passes (and, under mutual
-    tolerance, every group tolerates every other view), at the round limit, or is cut off. It is a
-    trace the engine could write (the scenario's `rounds` is set to the dialogue's), except for the
-    one in ten whose opening names no proposal (the scenario has one: flagged `opening.proposal`)."""
+    tolerance, every group tolerates every other view), on a mediator's move with no proposal
+    (deadlock), at the round limit, or is cut off. It is a trace the engine could write (the
+    scenario's `rounds` is set to the dialogue's), except for the one in ten whose opening names no
+    proposal (the scenario has one: flagged `opening.proposal`)."""
     mood = rng.choice(["random", "honest", "persuade", "converge"])
     mutual, with_mediator = rng.random() < 0.3, rng.random() < 0.3
     speaker = spec["opening"]["speaker"]
@@ -67,14 +68,14 @@ def random_trace(spec: dict[str, Any], ref: Reference, rng: random.Random) -> Tr
     with_rewards = rng.random() < 0.5
     moves: list[MoveEvent] = []
     settlement: tuple[int, ...] | None = None
-    reason: Literal["settlement", "round_limit"] = "round_limit"
+    reason: Literal["settlement", "round_limit", "deadlock"] = "round_limit"
     for turn in range(1, rounds * len(order) + 1):
         who = order[(turn - 1) % len(order)]
         table = state.proposal
         fields: dict[str, Any] = {}
         if who == "mediator":
             offer = None
-            if rng.random() < 0.7:
+            if rng.random() < 0.95:  # else it tables nothing: it found nothing to propose (deadlock)
                 offer = anchor if mood in ("persuade", "converge") else rng.choice(ref.outcomes)
             view = offer or (state.mediator[-1] if state.mediator else rng.choice(ref.outcomes))
             fields["proposal"] = ref.names_or_none(offer)
@@ -118,6 +119,9 @@ def random_trace(spec: dict[str, Any], ref: Reference, rng: random.Random) -> Tr
         if state.passes() and (not mutual or state.mutual_tolerance()):
             settlement, reason = state.proposal, "settlement"
             break
+        if who == "mediator" and fields["proposal"] is None:
+            reason = "deadlock"
+            break
     else:
         if mutual and state.passes():
             settlement = state.proposal
@@ -155,6 +159,7 @@ def test_evaluate_agrees_with_the_reference_scorer() -> None:
         flags["flips"] += any(evaluation.flips.values())
         flags["hollow"] += any(evaluation.hollow_acceptances.values())
         flags["mediator"] += "mediator" in evaluation.pull
+        flags["mediator proposed nothing"] += evaluation.end_reason == "deadlock"
         flags["capitulation"] += any(evaluation.capitulation.values())
         flags["no deal in oracle"] += evaluation.maxmin_oracle_outcome is None
         extra = evaluation.metrics

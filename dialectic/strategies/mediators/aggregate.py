@@ -33,6 +33,23 @@ def _nash(game: Game, candidates: np.ndarray) -> np.ndarray:
     return np.asarray(np.clip(gains, 0.0, None).prod(axis=0))
 
 
+def no_passing_outcome(obs: MediatorObservation) -> Move:
+    """The move of a mediator that finds no outcome passing the rule honestly: it proposes nothing and
+    says so, naming the rule; the referee ends the run in deadlock on it. Its view is the one it held
+    (none yet: the proposal on the table), so it states no position of its own."""
+    game, table = obs.game, obs.table
+    view = table.views.get(MEDIATOR, table.proposal if table.proposal is not None else game.opening.proposal)
+    rule = f"{game.rule.agreement.rule}: {game.rule.describe()}"
+    return Move(
+        speaker=MEDIATOR,
+        view=view,
+        proposal=None,
+        utterance=f"No outcome passes the agreement rule ({rule}) when every group accepts exactly what "
+        "its reward model puts at or above its reservation, so I propose nothing: this is a deadlock.",
+        rationale=f"0 of {game.space.size} outcomes pass the rule under honest acceptance.",
+    )
+
+
 class AggregateMediator:
     def __init__(self, game: Game, objective: Objective, name: str, what: str):
         self.game = game
@@ -52,11 +69,11 @@ class AggregateMediator:
         self._value = float(scores[best])
         return self.game.space.at(best)
 
-    def act(self, obs: MediatorObservation) -> Move | None:
+    def act(self, obs: MediatorObservation) -> Move:
         if self._choice is None:
             self._choice = self._decide(obs)
             if self._choice is None:
-                return None
+                return no_passing_outcome(obs)
         label = self.game.space.label(self._choice)
         return Move(
             speaker=MEDIATOR,
