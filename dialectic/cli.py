@@ -176,10 +176,10 @@ def _print_runs(results: list[Any], seeds: list[int], as_json: bool) -> None:
         table.add_column(column)
     for row in rows:
         if "error" in row:
-            table.add_row(str(row["seed"]), "[red]failed[/red]", "", "", "", row["error"])
+            table.add_row(str(row["seed"]), "[red]failed[/red]", "", "", "", str(row["error"]))
         else:
-            table.add_row(str(row["seed"]), row["label"], str(row["turns"]), f"{row['worst_case_welfare']:.3f}",
-                          f"{row['seconds']:.2f}", row["trace"])
+            table.add_row(str(row["seed"]), str(row["label"]), str(row["turns"]), f"{row['worst_case_welfare']:.3f}",
+                          f"{row['seconds']:.2f}", str(row["trace"]))
     console.print(table)
 
 

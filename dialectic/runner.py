@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dialectic import __version__
-from dialectic.dialogue import DialogueState, Session, arun_graph, run_graph
+from dialectic.dialogue import DialogueState, Session, Speaker, arun_graph, run_graph
 from dialectic.game import Game
 from dialectic.scenario import FieldError, Scenario, ScenarioError, load_scenario, scenario_hash
 from dialectic.strategies import StrategyCard, load_card, mediators, policies
@@ -148,7 +148,8 @@ def prepare_run(
     path = Path(out) / trace_name(scenario, card, seed, overrides, digest)
     card = card.with_agents(overrides)
 
-    specs, built = [], {}
+    specs: list[AgentSpec] = []
+    built: dict[str, Speaker] = {}
     from dialectic.dialogue import PublicGame
 
     public = PublicGame.of(game)

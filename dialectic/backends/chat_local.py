@@ -42,7 +42,10 @@ class LocalChatModel:
         self._xgr = xgr
         self._lock = threading.Lock()
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
-        self.lm = AutoModelForCausalLM.from_pretrained(self.path, dtype=getattr(torch, dtype)).to(device).eval()
+        lm = AutoModelForCausalLM.from_pretrained(self.path, dtype=getattr(torch, dtype))
+        # transformers decorates PreTrainedModel.to with functools.wraps, whose stub (typeshed's _Wrapped)
+        # binds no `self`: mypy takes the device for the model.
+        self.lm = lm.to(device).eval()  # type: ignore[arg-type]
         vocab = max(len(self.tokenizer), int(self.lm.config.vocab_size))
         stop = [self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else None
         self._info = xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=vocab, stop_token_ids=stop)
@@ -87,6 +90,7 @@ class LocalChatModel:
         ids = new.tolist()
         finished = bool(ids) and ids[-1] == self.tokenizer.eos_token_id
         text = self.tokenizer.decode(new, skip_special_tokens=True)
+        assert isinstance(text, str)  # one sequence of ids decodes to one string
         return text, "stop" if finished else "length", int(enc["input_ids"].shape[1]), len(ids)
 
     def complete_json_sync(self, messages: Sequence[dict[str, Any]], schema: dict[str, Any], *,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ class LocalRewardModel:
     under which the bare base model answers (vLLM's ``--served-model-name``).
     """
 
-    def __init__(self, base: str | Path, adapters: dict[str, str | Path] | None = None, *,
+    def __init__(self, base: str | Path, adapters: Mapping[str, str | Path] | None = None, *,
                  base_name: str = "reward", device: str = "cpu", dtype: str = "float32", batch_size: int = 32,
                  max_length: int | None = None, label_index: int = 0):
         import torch

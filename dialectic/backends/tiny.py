@@ -138,7 +138,7 @@ def build_causal_lm(out_dir: str | Path, tokenizer_dir: str | Path, *, seed: int
     config = _qwen2_config(tokenizer, hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads,
                            max_len=max_len)
     torch.manual_seed(seed)
-    model = Qwen2ForCausalLM(config).to(torch.float32).eval()
+    model = Qwen2ForCausalLM(config).float().eval()
     model.generation_config = GenerationConfig(
         bos_token_id=config.bos_token_id, eos_token_id=config.eos_token_id, pad_token_id=config.pad_token_id,
         do_sample=True,
@@ -159,7 +159,7 @@ def build_reward_model(out_dir: str | Path, tokenizer_dir: str | Path, *, seed: 
     config = _qwen2_config(tokenizer, hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads,
                            max_len=max_len, num_labels=1)
     torch.manual_seed(seed)
-    model = Qwen2ForSequenceClassification(config).to(torch.float32).eval()
+    model = Qwen2ForSequenceClassification(config).float().eval()
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 import numpy as np
@@ -52,34 +53,39 @@ def participant_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
 
 
+@dataclass(eq=False, repr=False)
 class Session:
-    def __init__(
-        self,
-        game: Game,
-        agents: dict[str, Speaker],
-        mediator: Speaker | None,
-        mutual_tolerance: bool,
-        seed: int,
-        writer: TraceWriter | None = None,
-        backends: Any = None,
-    ):
-        self.game = game
+    """One run's participants and state, handed to the graph's nodes as its context (`Runtime[Session]`).
+    A dataclass because LangGraph's context schema must be one (or a TypedDict or a pydantic model);
+    compared and hashed by identity, like any run-scoped object."""
+
+    game: Game
+    agents: dict[str, Speaker]
+    mediator: Speaker | None
+    mutual_tolerance: bool
+    seed: int
+    writer: TraceWriter | None = None
+    backends: Any = None  # chat + reward backends for LLM participants (dialectic.backends.Backends)
+    public: PublicGame = field(init=False)
+    referee: Referee = field(init=False)
+    order: list[str] = field(init=False)
+    rngs: dict[str, np.random.Generator] = field(init=False)
+    max_turns: int = field(init=False)
+    events: list[MoveEvent] = field(init=False)
+    failed_drafts: list[tuple[int, Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        game = self.game
         self.public = PublicGame.of(game)
-        self.agents = agents
-        self.mediator = mediator
-        self.mutual_tolerance = mutual_tolerance
-        self.seed = seed
-        self.writer = writer
-        self.backends = backends  # chat + reward backends for LLM participants (dialectic.backends.Backends)
         groups = game.group_ids
         self.referee = Referee.of(game.rule, groups, game.opening.speaker, game.rounds,
-                                  mediated=mediator is not None, mutual_tolerance=mutual_tolerance)
-        self.order: list[str] = list(self.referee.order)
-        self.rngs = {g: participant_rng(seed, k) for k, g in enumerate(groups)}
-        self.rngs[MEDIATOR] = participant_rng(seed, len(groups))
+                                  mediated=self.mediator is not None, mutual_tolerance=self.mutual_tolerance)
+        self.order = list(self.referee.order)
+        self.rngs = {g: participant_rng(self.seed, k) for k, g in enumerate(groups)}
+        self.rngs[MEDIATOR] = participant_rng(self.seed, len(groups))
         self.max_turns = self.referee.max_turns
-        self.events: list[MoveEvent] = []
-        self.failed_drafts: list[tuple[int, Any]] = []
+        self.events = []
+        self.failed_drafts = []
 
     def opening_views(self) -> dict[str, Outcome]:
         return dict(self.public.opening_views)
@@ -120,6 +126,7 @@ class Session:
     async def aspeak(self, participant: str, table: Table, record: Sequence[Said], turn: int) -> Any:
         """A Move (rational participants), a Draft to be scored (LLM participants), or None (deadlock)."""
         speaker = self.mediator if participant == MEDIATOR else self.agents[participant]
+        assert speaker is not None  # a mediator speaks only in mediated runs (the referee's order)
         if not hasattr(speaker, "adraft"):
             return self.speak(participant, table, record, turn)
         if self.backends is None or self.backends.chat is None:

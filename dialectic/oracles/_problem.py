@@ -346,11 +346,15 @@ def _scenario_rule(scenario: Scenario) -> Rule:
 
 
 def _scenario_parts(scenario: Scenario) -> dict:
+    from dialectic.scenario import ContinuousSpaceSpec
+
     ids = scenario.group_ids
-    issues = scenario.space.issues
+    space = scenario.space
+    assert not isinstance(space, ContinuousSpaceSpec)  # a continuous space gives a ContinuousProblem
+    issues = space.issues
     return {
         "group_ids": tuple(ids),
-        "radix": tuple(len(issue.options) for issue in issues),  # type: ignore[union-attr]
+        "radix": tuple(len(issue.options) for issue in issues),
         "shares": np.array([g.share for g in scenario.groups], dtype=np.float64),
         "rule": _scenario_rule(scenario),
         "issue_ids": tuple(issue.id for issue in issues),

@@ -374,6 +374,7 @@ def _reward_range(scenario: Scenario, index: int) -> tuple[float, float]:
             raise _fail(f"{where}.scores", "a score for each statement of the pool",
                         f"missing {missing}, unknown {unknown}")
         return min(reward.scores.values()), max(reward.scores.values())
+    assert isinstance(reward, TableReward)  # served rewards have no range before serving (_check_reward)
     seen: set[tuple[str, ...]] = set()
     for k, entry in enumerate(reward.entries):
         check_outcome(space, entry.outcome, f"{where}.entries[{k}].outcome")

@@ -142,7 +142,7 @@ class ContinuousSpace(DiscreteSpace):
 
     # -- reading and writing outcomes ----------------------------------------------------------------
 
-    def parse(self, named: Mapping[str, object]) -> Outcome:  # type: ignore[override]
+    def parse(self, named: Mapping[str, object]) -> Outcome:
         """Outcome from {issue id: number or its text} on the lattice; ValueError naming the bad part."""
         return lattice_point(self.lattice_spec, named, "outcome")
 

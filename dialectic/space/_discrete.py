@@ -74,7 +74,7 @@ class DiscreteSpace:
     def at(self, flat_index: int) -> Outcome:
         return tuple(self.outcomes[flat_index].tolist())
 
-    def parse(self, named: Mapping[str, str]) -> Outcome:
+    def parse(self, named: Mapping[str, object]) -> Outcome:
         """Outcome from {issue id: option id}; raises KeyError/ValueError naming the bad part."""
         missing = [i for i in self.issue_ids if i not in named]
         unknown = [i for i in named if i not in self._option_index_by_issue]
@@ -83,7 +83,7 @@ class DiscreteSpace:
         picked = []
         for issue_id, lookup in zip(self.issue_ids, self._option_index, strict=True):
             option = named[issue_id]
-            if option not in lookup:
+            if option not in lookup or not isinstance(option, str):
                 raise ValueError(f"issue {issue_id}: expected one of {list(lookup)}, found {option!r}")
             picked.append(lookup[option])
         return tuple(picked)

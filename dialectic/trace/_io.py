@@ -98,7 +98,7 @@ def read_trace(path: str | Path) -> Trace:
     a version outside SUPPORTED_VERSIONS raises TraceFormatError naming the file, the line and the version."""
     path = Path(path)
     lines = path.read_text(encoding="utf-8").splitlines()
-    events: list[Event] = []
+    events: list[TraceEvent] = []
     truncated = False
     for number, line in enumerate(lines, start=1):
         if not line.strip():

@@ -106,14 +106,14 @@ async def choose_mediator_move(draft: Draft, game: Game) -> tuple[Move | None, G
     groups = game.group_ids
     per_group = {g: await _pairs(game.utilities[g], draft.moves) for g in groups}
     valid = [k for k, m in enumerate(draft.moves) if m is not None]
-    rewards = [{g: per_group[g][k] for g in groups if per_group[g][k] is not None} for k in range(len(draft.moves))]
+    rewards = [{g: pair for g in groups if (pair := per_group[g][k]) is not None} for k in range(len(draft.moves))]
+    scores: list[float | None] = [None] * len(draft.moves)
     if not valid:
-        return None, _generation(draft, rewards, [None] * len(draft.moves), None, held=True)  # type: ignore[arg-type]
-    ballots = np.array([[per_group[g][k].view for k in valid] for g in groups])  # type: ignore[union-attr]
+        return None, _generation(draft, rewards, scores, None, held=True)
+    ballots = np.array([[rewards[k][g].view for k in valid] for g in groups])  # a valid move is scored by all
     weights = np.array([game.shares[g] for g in groups])
     result = schulze(ballots, weights)
     winner = valid[result.winner]
-    scores: list[float | None] = [None] * len(draft.moves)
     for place, j in enumerate(result.ranking):
         scores[valid[j]] = float(len(valid) - place)  # Borda-like rank of the Schulze order, for reading
     generation = _generation(draft, rewards, scores, winner, ranking=[valid[j] for j in result.ranking])
