@@ -305,7 +305,7 @@ def check_strategy_command(
     agent: Annotated[list[str] | None, typer.Option(help="GROUP=POLICY: replace one group's policy.")] = None,
     perturbations: Annotated[int, typer.Option(min=1, help="Counterfactual games per agent: every other "
                                                          "group's rewards and reservations random.")] = 2,
-    endpoints: Annotated[Path | None, typer.Option(help="Endpoints file (`dialectic serve`), for served rewards.")]
+    endpoints: Annotated[Path | None, typer.Option(help="Endpoints file (`dialectic serve`), for served rewards and LLM casts.")]
     = None,
     backend: Annotated[str, typer.Option(help="vllm or transformers (with --endpoints).")] = "vllm",
 ) -> None:
@@ -328,15 +328,17 @@ def check_strategy_command(
             if served and endpoints is None and not scenarios:
                 console.print(f"skip {path}: served rewards (pass --endpoints)", highlight=False)
                 continue
-            backends = _backends_for(path, strategy, overrides, endpoints, backend) if served else None
-            checks.append((path, scenario, None if backends is None else backends.reward))
+            backends = _backends_for(path, strategy, overrides, endpoints, backend)
+            checks.append((path, scenario, backends))
     except (ScenarioError, ValueError, KeyError) as error:
         raise _fail(error) from None
     failed = 0
-    for path, scenario, reward_backend in checks:
+    for path, scenario, backends in checks:
         try:
             reports = check_strategy(strategy, scenario, seeds=tuple(seed or (0, 1)), agents=overrides,
-                                     perturbations=perturbations, reward_backend=reward_backend)
+                                     perturbations=perturbations,
+                                     reward_backend=None if backends is None else backends.reward,
+                                     chat_backend=None if backends is None else backends.chat)
         except ConformanceError as error:
             failed += 1
             errors.print(f"[red]FAIL[/red] {path}: {error}", highlight=False, markup=True, soft_wrap=True)

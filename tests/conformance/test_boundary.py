@@ -161,3 +161,78 @@ def test_a_policy_asking_another_groups_served_model_is_caught(served_backend: A
     with pytest.raises(ConformanceError, match=LEAK):
         check_boundary("linear", SCENARIOS / "served-waterfront.yaml", agents={"port": "test-peek-served"},
                        groups=["port"], reward_backend=served_backend)
+
+
+# LLM agents: the real in-process chat model (transformers + xgrammar, tiny model built here) with the served
+# rewards above; the replay answers each request from the recorded replies.
+@pytest.fixture(scope="module")
+def chat_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.backends.conftest import requires
+
+    requires("torch", "transformers", "tokenizers", "xgrammar")
+    from dialectic.backends.chat_local import LocalChatModel
+    from dialectic.backends.tiny import build_tiny_models
+
+    tiny = build_tiny_models(tmp_path_factory.mktemp("tiny-chat"), {"g1": None})
+    yield LocalChatModel(tiny.chat)
+
+
+def _short_waterfront() -> Any:
+    return load_scenario(SCENARIOS / "served-waterfront.yaml").model_copy(update={"rounds": 2})
+
+
+def test_llm_agents_keep_the_boundary(chat_backend: Any, served_backend: Any) -> None:
+    report = check_boundary("llm-negotiator", _short_waterfront(), perturbations=2,
+                            reward_backend=served_backend, chat_backend=chat_backend)
+    assert set(report.moves) == {"residents", "port", "council"} and not report.skipped
+    assert all(report.policies[g] == "llm" for g in report.moves) and min(report.moves.values()) >= 2
+
+
+def test_llm_agents_are_skipped_and_said_so_without_a_chat_backend(served_backend: Any) -> None:
+    report = check_boundary("llm-negotiator", _short_waterfront(), reward_backend=served_backend)
+    assert set(report.skipped) == {"residents", "port", "council"} and not report.moves
+    assert "not replayed" in report.summary()
+
+
+class _LeakyLLM:
+    """An LLM agent whose persona, and so its prompt, names the statement another group likes best (found
+    through the garbage collector)."""
+
+    def __new__(cls, params: Any, me: str, utility: GroupUtility, public: PublicGame) -> Any:
+        from dialectic.strategies.llm._policy import LLMAgent
+
+        class Leaky(LLMAgent):
+            async def adraft(self, obs: Observation, chat: Any) -> Any:
+                other = obs.others()[0]
+                games = [o for o in gc.get_objects() if isinstance(o, Game) and other in o.utilities]
+                if games:
+                    best = games[-1].utilities[other].best()
+                    self.utility.persona = f"(They want: {self.public.space.text(best)})"
+                return await super().adraft(obs, chat)
+
+        return Leaky(params, me, utility, public)
+
+
+def test_an_llm_agent_whose_prompt_peeks_is_caught(chat_backend: Any, served_backend: Any) -> None:
+    from dialectic.strategies.llm._policy import LLMParams
+
+    policy("test-llm-peek", "Test fixture: an LLM agent whose prompt names another group's favourite.",
+           LLMParams, needs_chat=True)(_LeakyLLM)
+    with pytest.raises(ConformanceError, match="prompt message"):
+        check_boundary("llm-negotiator", _short_waterfront(), agents={"port": "test-llm-peek"}, groups=["port"],
+                       reward_backend=served_backend, chat_backend=chat_backend)
+
+
+def test_check_strategy_command_passes_and_fails() -> None:
+    from typer.testing import CliRunner
+
+    from dialectic.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["check-strategy", "conceder", str(SCENARIOS / "majority-51-49.yaml"), "--seed", "0"])
+    assert ok.exit_code == 0, ok.output
+    assert "identical moves under 2 counterfactual games" in ok.output
+    caught = runner.invoke(app, ["check-strategy", "linear", str(SCENARIOS / "harbour-sport-park.yaml"), "--seed", "0",
+                                 "--agent", "union=test-peek-gc"])
+    assert caught.exit_code == 1
+    assert "FAIL" in caught.output and "union (test-peek-gc)" in caught.output and LEAK in caught.output
