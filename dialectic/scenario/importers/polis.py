@@ -29,7 +29,8 @@ CITATION = (
 )
 
 
-def _rows(path: Path, required: list[str]) -> list[dict[str, str]]:
+def read_rows(path: Path, required: list[str]) -> list[dict[str, str]]:
+    """The rows of a Polis CSV export as dicts; a missing file or column is a located ScenarioError."""
     if not path.is_file():
         raise ScenarioError([FieldError(str(path), "", "a readable CSV file", "no such file")])
     with path.open(encoding="utf-8", newline="") as handle:
@@ -38,6 +39,13 @@ def _rows(path: Path, required: list[str]) -> list[dict[str, str]]:
         if missing:
             raise ScenarioError([FieldError(str(path), "header", f"columns {required}", f"missing {missing}")])
         return list(reader)
+
+
+def comment_texts(comments: list[dict[str, str]]) -> dict[str, str]:
+    """comment-id -> body with whitespace normalised, for the comments moderation kept (moderated != -1)
+    that have a body; the same rule for the scenario importer and the preference reader."""
+    return {row["comment-id"]: " ".join(row["comment-body"].split()) for row in comments
+            if row["moderated"].strip() != "-1" and row["comment-body"].strip()}
 
 
 def _summary(path: Path) -> dict[str, str]:
@@ -56,11 +64,10 @@ def import_polis(
 ) -> Scenario:
     """Read one Polis conversation export folder into a statement-pool scenario."""
     directory = Path(directory)
-    comments = _rows(directory / "comments.csv", ["comment-id", "moderated", "comment-body"])
+    comments = read_rows(directory / "comments.csv", ["comment-id", "moderated", "comment-body"])
     votes_path = directory / "participants-votes.csv"
-    participants = _rows(votes_path, ["participant", "group-id"])
-    texts = {row["comment-id"]: " ".join(row["comment-body"].split()) for row in comments
-             if row["moderated"].strip() != "-1" and row["comment-body"].strip()}
+    participants = read_rows(votes_path, ["participant", "group-id"])
+    texts = comment_texts(comments)
     members: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in participants:
         if row["group-id"].strip():
