@@ -33,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "trace": set(),
     "rewards": {"registry", "rules", "scenario", "space"},
     "game": {"rewards", "rules", "scenario", "space"},
+    "preferences": {"game", "scenario", "space"},
     "oracles": {"game", "rewards", "rules", "scenario", "space"},
     "dialogue": {"game", "rewards", "space", "trace"},
     "strategies": {"dialogue", "game", "registry", "rewards", "rules", "scenario", "social_choice", "space",
