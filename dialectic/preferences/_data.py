@@ -28,7 +28,7 @@ def outcome_key(outcome: Mapping[str, str]) -> str:
     return json.dumps(dict(outcome), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _index_array(values: object, name: str) -> np.ndarray:
+def _index_array(values: object) -> np.ndarray:
     array = np.array(values, dtype=np.int64, copy=True).reshape(-1)
     array.setflags(write=False)
     return array
@@ -56,13 +56,13 @@ class PreferenceData:
 
     def __post_init__(self) -> None:
         for name in ("chosen", "rejected", "annotator"):
-            object.__setattr__(self, name, _index_array(getattr(self, name), name))
+            object.__setattr__(self, name, _index_array(getattr(self, name)))
         object.__setattr__(self, "items", tuple(self.items))
         object.__setattr__(self, "annotators", tuple(self.annotators))
         object.__setattr__(self, "groups", tuple(self.groups))
         object.__setattr__(self, "contexts", tuple(self.contexts))
         if self.context is not None:
-            context = _index_array(self.context, "context")
+            context = _index_array(self.context)
             object.__setattr__(self, "context", None if (context < 0).all() else context)
         self._check()
 
@@ -215,6 +215,7 @@ class Builder:
         self.kind: ItemKind | None = None
         self.kind_line = 0
         self.issues: tuple[str, ...] | None = None
+        self.outcomes: dict[tuple[tuple[str, str], ...], int] = {}  # sorted (issue, option) pairs -> item
 
     def _fail(self, line: int, field: str, expected: str, found: object) -> PreferenceError:
         return PreferenceError(self.source, line, field, expected, found)
@@ -227,16 +228,19 @@ class Builder:
             what = "a statement text" if self.kind == "text" else "an outcome {issue: option}"
             raise self._fail(line, name, f"{what}, like line {self.kind_line} (one item kind per file)", value)
         if isinstance(value, str):
-            key = value
-        else:
-            issues = tuple(sorted(value))
-            if self.issues is None:
-                self.issues = issues
-            elif issues != self.issues:
-                raise self._fail(line, name, f"an outcome naming the issues {list(self.issues)} (like line "
-                                 f"{self.kind_line})", f"issues {list(issues)}")
-            key = outcome_key(value)
-        return self.items.setdefault(key, len(self.items))
+            return self.items.setdefault(value, len(self.items))
+        pairs = tuple(sorted(value.items()))
+        known = self.outcomes.get(pairs)
+        if known is not None:
+            return known
+        issues = tuple(issue for issue, _ in pairs)
+        if self.issues is None:
+            self.issues = issues
+        elif issues != self.issues:
+            raise self._fail(line, name, f"an outcome naming the issues {list(self.issues)} (like line "
+                             f"{self.kind_line})", f"issues {list(issues)}")
+        index = self.outcomes[pairs] = self.items.setdefault(outcome_key(value), len(self.items))
+        return index
 
     def add(self, comparison: Comparison, line: int) -> None:
         chosen = self._item(comparison.chosen, line, "chosen")

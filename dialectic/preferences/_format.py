@@ -39,6 +39,26 @@ def _line_error(file: str, line: int, data: dict[str, Any], error: ValidationErr
                            json.dumps(data.get(field), ensure_ascii=False))
 
 
+def _parse_line(file: str, line: int, raw: bytes) -> Comparison:
+    """One line read step by step (UTF-8, JSON, an object, the model), so an error names what is wrong."""
+    try:
+        text = raw.decode("utf-8-sig" if line == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise PreferenceError(file, line, "<line>", "UTF-8 text", f"{exc.reason} at byte {exc.start + 1}") from None
+    try:
+        data = json.loads(text.rstrip("\r\n"))
+    except json.JSONDecodeError as exc:
+        raise PreferenceError(file, line, "<json>", "one JSON object per line",
+                              f"{exc.msg} at column {exc.colno}: {text.strip()}") from None
+    if not isinstance(data, dict):
+        raise PreferenceError(file, line, "<line>", "a JSON object with keys annotator, chosen, rejected",
+                              f"{type(data).__name__} {text.strip()}")
+    try:
+        return Comparison.model_validate(data)
+    except ValidationError as exc:
+        raise _line_error(file, line, data, exc) from None
+
+
 def read_comparisons(path: str | Path) -> PreferenceData:
     """Read a comparisons JSONL file. Blank lines are skipped; any other problem (bad JSON, a missing,
     unknown or mistyped key, chosen equal to rejected, text and outcome items mixed, outcomes naming
@@ -55,25 +75,12 @@ def read_comparisons(path: str | Path) -> PreferenceData:
     line = 0
     with handle:
         for line, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8-sig" if line == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise PreferenceError(file, line, "<line>", "UTF-8 text", f"{exc.reason} at byte {exc.start + 1}") \
-                    from None
-            if not text.strip():
+            if not raw.strip():
                 continue
-            try:
-                data = json.loads(text.rstrip("\r\n"))
-            except json.JSONDecodeError as exc:
-                raise PreferenceError(file, line, "<json>", "one JSON object per line",
-                                      f"{exc.msg} at column {exc.colno}: {text.strip()}") from None
-            if not isinstance(data, dict):
-                raise PreferenceError(file, line, "<line>", "a JSON object with keys annotator, chosen, rejected",
-                                      f"{type(data).__name__} {text.strip()}")
-            try:
-                comparison = Comparison.model_validate(data)
-            except ValidationError as exc:
-                raise _line_error(file, line, data, exc) from None
+            try:  # the fast path: pydantic parses the bytes; any problem is re-read slowly to locate it
+                comparison = Comparison.model_validate_json(raw)
+            except ValidationError:
+                comparison = _parse_line(file, line, raw)
             builder.add(comparison, line)
     if not builder.chosen:
         raise PreferenceError(file, None, "<file>", "at least one comparison (one JSON object per line)",

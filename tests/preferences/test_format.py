@@ -149,3 +149,9 @@ def test_data_helpers(tmp_path: Path) -> None:
         data.outcome(0)
     with pytest.raises(PreferenceError, match="indices in"):
         PreferenceData(("a", "b"), "text", ("x",), [0], [2], [0], (None,), "arrays")
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(json.dumps(line).encode() for line in TEXT_LINES) + b"\r\n")
+    assert read_comparisons(path).sha256() == read_comparisons(_write(tmp_path / "plain.jsonl", TEXT_LINES)).sha256()
