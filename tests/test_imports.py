@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "social_choice": set(),
     "space": set(),
     "scenario": {"space"},
-    "learned": {"space"},
+    "learned": {"registry", "space"},
     "trace": set(),
     "rewards": {"registry", "rules", "scenario", "space"},
     "game": {"rewards", "rules", "scenario", "space"},
