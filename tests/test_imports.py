@@ -46,8 +46,9 @@ ALLOWED: dict[str, set[str]] = {
     "batch": {"evaluate", "game", "runner", "scenario", "strategies", "trace"},
     "conformance": {"backends", "dialogue", "game", "rewards", "runner", "scenario", "strategies"},
     "bench": {"evaluate"},
-    "cli": {"backends", "batch", "conformance", "evaluate", "influence", "runner", "scenario", "strategies",
-            "trace"},
+    "cli_rm": {"learned", "preferences", "scenario", "space"},
+    "cli": {"backends", "batch", "cli_rm", "conformance", "evaluate", "influence", "runner", "scenario",
+            "strategies", "trace"},
     "__main__": {"cli"},
 }
 

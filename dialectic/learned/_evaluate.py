@@ -16,6 +16,7 @@ worst-off group's accuracy under each model (the minority-erasure effect, measur
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -24,6 +25,18 @@ from dialectic.learned._bt import log_sigmoid
 from dialectic.learned._metrics import accuracy, adjusted_rand_index, mean_loglik
 from dialectic.learned._model import FittedModel
 from dialectic.learned._select import Comparisons
+
+if TYPE_CHECKING:
+    from dialectic.learned._fit import Preferences
+
+
+class HeldOut(Protocol):
+    """The held-out parts of a split (dialectic.preferences.Split has them)."""
+
+    @property
+    def heldout_seen(self) -> Preferences: ...
+    @property
+    def heldout_unseen(self) -> Preferences: ...
 
 
 class _Out(BaseModel):
@@ -192,3 +205,17 @@ def evaluate_fit(model: FittedModel, X: np.ndarray, annotators: Sequence[str], g
         ari=ari(everyone), ari_seen=ari(seen), ari_unseen=ari(newly),
         worst_mixture=_worst(rows, "mixture"), worst_pooled=_worst(rows, "pooled"), worst_oracle=_worst(rows, "oracle"),
     )
+
+
+def evaluate_preferences(model: FittedModel, data: Preferences, X: np.ndarray, split: HeldOut | None = None, *,
+                         seed: int = 0) -> FitEvaluation:
+    """Evaluate on a preference data set: its held-out parts when ``split`` (of this data, the fit's split)
+    is given, else every comparison (annotators the fit saw keep their component; the others are assigned
+    on half of their comparisons and scored on the rest)."""
+    from dialectic.learned._fit import comparisons
+
+    whole = comparisons(data)
+    scored = whole if split is None else comparisons(split.heldout_seen)
+    unseen = whole if split is None else comparisons(split.heldout_unseen)
+    return evaluate_fit(model, X, data.annotators, data.groups, scored, unseen, seed=seed, data_name=data.source,
+                        same_data=split is not None)

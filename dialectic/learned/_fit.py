@@ -82,15 +82,15 @@ class FitOptions:
     progress: bool = False
 
 
-def _component_names(fit: MixtureFit, groups: Sequence[str | None], naming: Naming) -> list[str]:
+def _component_names(fit: MixtureFit, groups: Sequence[str | None], naming: Naming, seen: np.ndarray) -> list[str]:
     """c0, c1, ... or, with naming "group", each component after the most common known true group of its
-    annotators when that names every component differently (else c0, c1, ...)."""
+    training annotators (``seen``) when that names every component differently (else c0, c1, ...)."""
     index = [f"c{k}" for k in range(fit.k)]
     if naming == "index":
         return index
     names = []
     for k in range(fit.k):
-        members = [groups[a] for a in np.flatnonzero(fit.assignment == k) if groups[a] is not None]
+        members = [groups[a] for a in np.flatnonzero((fit.assignment == k) & seen) if groups[a] is not None]
         names.append(Counter(members).most_common(1)[0][0] if members else None)
     if None in names or len(set(names)) != len(names):
         return index
@@ -125,7 +125,9 @@ def _single(X: np.ndarray, train: Comparisons, n_annotators: int, l2: float) -> 
 
 
 def fit_preferences(data: Preferences, train: Preferences, heldout_seen: Preferences, X: np.ndarray,
-                    features: FeatureSpec, split: SplitInfo, options: FitOptions) -> tuple[FittedModel, list[KPoint]]:
+                    features: FeatureSpec, split: SplitInfo, options: FitOptions, *,
+                    reader: Literal["jsonl", "polis", "arrays"] = "arrays",
+                    pass_pairs: bool = False) -> tuple[FittedModel, list[KPoint]]:
     """Fit ``options.kind`` on ``train`` (a subset of ``data``, whose item features are the rows of ``X``),
     score it on ``heldout_seen``, fit the reference models, and return the model and the K curve."""
     X = np.asarray(X, dtype=np.float64)
@@ -161,7 +163,7 @@ def fit_preferences(data: Preferences, train: Preferences, heldout_seen: Prefere
         fit = next(p.fit for p in curve if p.k == best_k)
         selection = options.criterion
     heldout = comparison_loglik(X, fit, held) if len(held) else None
-    names = _component_names(fit, data.groups, options.names)
+    names = _component_names(fit, data.groups, options.names, seen)
     per_annotator = np.bincount(tr.annotator, minlength=n_annotators)
     seen_ids = np.flatnonzero(seen)
     components = [Component(name=names[k], annotators=int(np.sum(fit.assignment[seen_ids] == k)),
@@ -172,8 +174,9 @@ def fit_preferences(data: Preferences, train: Preferences, heldout_seen: Prefere
     pooled = fit.weights[0] if options.kind == "bt" else fit_bt(X, tr.chosen, tr.rejected, l2=options.l2)
     manifest = Manifest(
         version=SCHEMA_VERSION, kind=options.kind, features=features, k=fit.k, components=components,
-        data=DataInfo(source=data.source, sha256=data.sha256(), item_kind=data.item_kind, items=len(data.items),
-                      comparisons=len(data), annotators=n_annotators),
+        data=DataInfo(source=data.source, reader=reader, pass_pairs=pass_pairs, sha256=data.sha256(),
+                      item_kind=data.item_kind, items=len(data.items), comparisons=len(data),
+                      annotators=n_annotators),
         split=split, seed=options.seed, l2=options.l2, estep=None if options.kind == "bt" else options.estep,
         restarts=options.restarts, init=options.init, max_iter=options.max_iter, tol=options.tol,
         k_selection=selection,  # type: ignore[arg-type]

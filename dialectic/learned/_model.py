@@ -56,6 +56,8 @@ class Component(_Strict):
 
 class DataInfo(_Strict):
     source: str
+    reader: Literal["jsonl", "polis", "arrays"] = "arrays"  # how DATA was read (`rm eval` reads it the same way)
+    pass_pairs: bool = False  # polis: agree/pass and pass/disagree pairs too
     sha256: str
     item_kind: Literal["text", "outcome"]
     items: int
