@@ -169,20 +169,33 @@ def _print_runs(results: list[Any], seeds: list[int], as_json: bool) -> None:
         rows.append({"seed": seed, "label": ev.label, "turns": result.trace.end.turns,
                      "worst_case_welfare": ev.worst_case_welfare, "seconds": round(result.seconds_dialogue, 3),
                      "trace": str(result.trace_path)})
+        if ev.judged is not None:  # held-out judges (docs/evaluator.md)
+            rows[-1].update(label_by_judges=ev.judged.label_by_judges, acceptance_flips=ev.judged.acceptance_flips,
+                            worst_case_welfare_by_judges=ev.judged.worst_case_welfare_by_judges)
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, sort_keys=True))
         return
     table = RichTable(title=f"{len(rows)} dialogues")
-    for column in ("seed", "label", "turns", "worst-case welfare", "seconds", "trace / error"):
+    judged = any("label_by_judges" in row for row in rows)
+    judge_columns = ("label by judges", "worst W by judges") if judged else ()
+    for column in ("seed", "label", "turns", "worst-case welfare", *judge_columns, "seconds", "trace / error"):
         table.add_column(column)
     for row in rows:
         if "error" in row:
-            table.add_row(str(row["seed"]), "[red]failed[/red]", "", "", "", str(row["error"]))
+            table.add_row(str(row["seed"]), "[red]failed[/red]", "", "", *([""] * len(judge_columns)), "",
+                          str(row["error"]))
         else:
+            by_judges = (_judged_label(row), f"{row['worst_case_welfare_by_judges']:.3f}") if judged else ()
             table.add_row(str(row["seed"]), str(row["label"]), str(row["turns"]), f"{row['worst_case_welfare']:.3f}",
-                          f"{row['seconds']:.2f}", str(row["trace"]))
+                          *by_judges, f"{row['seconds']:.2f}", str(row["trace"]))
     console.print(table)
+
+
+def _judged_label(row: dict[str, Any]) -> str:
+    """The judges' label of a run row, with the groups whose acceptance of the settlement flips."""
+    flips = row.get("acceptance_flips") or []
+    return str(row["label_by_judges"]) + (f" (flips: {', '.join(flips)})" if flips else "")
 
 
 @importer.command("llm-deliberation")
@@ -458,13 +471,18 @@ def score_traces(
             rows.append((path, summary))
     if rows:
         table = RichTable(title="Re-scored traces")
-        for column in ("trace", "label", "flags", "worst W", "regret", "AI-wins idx", "rounds"):
+        from dialectic.trace.render import judged_cells
+
+        judged = any(summary.get("judged") for _, summary in rows)  # held-out judges: docs/evaluator.md
+        judge_columns = ("label by judges", "worst W by judges", "difference") if judged else ()
+        for column in ("trace", "label", "flags", "worst W", "regret", "AI-wins idx", "rounds", *judge_columns):
             table.add_column(column)
         for path, summary in rows:
             index = summary["ai_wins_index"]
             table.add_row(
                 str(path), summary["label"], _flags(summary), f"{summary['worst_case_welfare']:.3f}",
                 f"{summary['maxmin_regret']:.3f}", "-" if index is None else f"{index:.3f}", str(summary["rounds"]),
+                *(judged_cells(summary) if judged else ()),
             )
         console.print(table)
     if refused:

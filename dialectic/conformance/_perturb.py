@@ -3,8 +3,11 @@ group's replaced with random ones of a kind its space takes.
 
 Additive points on a discrete space, scores on a statement pool, linear weights on a continuous space;
 each new reservation lies strictly inside the new reward's range. Shares, vetoes, the rule, the space
-and the opening are public and stay as they are. A served reward backend is wrapped so that any request
-for another group's adapter is answered with random scores (the kept group's adapter goes through).
+and the opening are public and stay as they are. Held-out judges (``Group.judge``) are shown to no agent,
+not even its own group's: every judge, the kept group's included, is replaced with a random one (drawn after
+the rewards, so scenarios without judges get the same counterfactuals as before). A served reward backend
+is wrapped so that any request for another group's adapter is answered with random scores (the kept group's
+adapter goes through).
 """
 
 from __future__ import annotations
@@ -49,6 +52,12 @@ def perturb_others(scenario: Scenario, keep: str, seed: int) -> Scenario:
         reward, worst, best = _random_reward(scenario.space, rng)
         group["reward"] = reward
         group["reservation"] = float(worst + rng.uniform(*RESERVATION_BAND) * (best - worst))
+    for group in data["groups"]:
+        if group.get("judge") is None:
+            continue
+        group["judge"], worst, best = _random_reward(scenario.space, rng)
+        if group.get("judge_reservation") is not None:
+            group["judge_reservation"] = float(worst + rng.uniform(*RESERVATION_BAND) * (best - worst))
     return Scenario.model_validate(data)
 
 

@@ -89,5 +89,41 @@ class Evaluation(BaseModel):
     # The trace against its replay (evaluations written before these fields read as consistent).
     consistent: bool = True
     inconsistencies: list[Inconsistency] = Field(default_factory=list)
+    # The run scored again by held-out judges (scenarios naming a `judge` for some group; absent otherwise,
+    # so an evaluation without judges is written exactly as before).
+    judged: Judged | None = Field(default=None, exclude_if=lambda value: value is None)
     # Every other registered metric, by name (absent from evaluations written before the registry).
     metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class Judged(BaseModel):
+    """The run scored again by the groups' held-out judges (DESIGN.md: a scenario may name a separate
+    held-out judge model per group, to test for reward hacking). `evaluation` is the whole Evaluation of
+    the same replay with each judged group's reward model replaced by its judge (groups without a judge
+    keep their own), normalised over the same space or pool; the other fields compare it with the
+    evaluation by the groups' own reward models, the ones the agents optimised. Differences are
+    by judges minus by models."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Groups that have a judge (the others are judged by their own reward model).
+    judges: list[str]
+    label_by_models: Label
+    label_by_judges: Label
+    label_flipped: bool
+    worst_case_welfare_by_models: float
+    worst_case_welfare_by_judges: float
+    worst_case_welfare_difference: float
+    #: Per group, W_g by its judge minus W_g by its model (0 for groups without a judge).
+    welfare_difference: dict[str, float]
+    #: Per group, honest acceptance of the settlement (u_g(x*) >= rho_g) by its model and by its judge;
+    #: empty without a settlement.
+    accepts_by_models: dict[str, bool]
+    accepts_by_judges: dict[str, bool]
+    #: Groups whose acceptance of the settlement differs between model and judge (reward hacking, measured:
+    #: accepted by the model it optimised, rejected by its held-out preferences; or the reverse).
+    acceptance_flips: list[str]
+    evaluation: Evaluation
+
+
+Evaluation.model_rebuild()

@@ -39,6 +39,8 @@ UNION_BRANCHES = {
     "space": {"discrete", "statements", "continuous"},
     "reward": {"additive", "table", "statements", "served", "linear", "quadratic"},
 }
+#: A group's held-out judge is a reward spec too.
+UNION_BRANCHES["judge"] = UNION_BRANCHES["reward"]
 
 
 def format_loc(loc: tuple[int | str, ...]) -> str:

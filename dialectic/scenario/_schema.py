@@ -225,7 +225,18 @@ RewardSpec = Annotated[
 ]
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class Group(Strict):
+    """One group at the table. ``judge`` (optional) is a separate, held-out reward model of the same group
+    (e.g. its mean vote from votes kept out of the fit of ``reward``): never shown to any agent or mediator,
+    it only re-scores a run in the evaluator (``Evaluation.judged``, docs/evaluator.md) to measure reward
+    hacking. ``judge_reservation`` is the reservation in the judge's units; without it, the group's
+    reservation carries over in normalised units (the same share of the judge's range over the space).
+    Both are left out of the scenario's dump when absent, so scenarios without judges hash as before."""
+
     id: Identifier
     name: str = ""
     share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
@@ -233,6 +244,8 @@ class Group(Strict):
     reservation: Number
     persona: str = ""
     veto: bool = False
+    judge: RewardSpec | None = Field(default=None, exclude_if=_absent)
+    judge_reservation: Number | None = Field(default=None, exclude_if=_absent)
 
 
 class Agreement(Strict):
@@ -285,6 +298,7 @@ class Scenario(Strict):
         problems: list[dict[str, Any]] = []
         checks: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(_check_groups, (self,))]
         checks += [(_check_reward, (self, index)) for index in range(len(self.groups))]
+        checks += [(_check_judge, (self, index)) for index in range(len(self.groups))]
         checks += [(_check_agreement, (self,)), (_check_opening, (self,))]
         for check, args in checks:
             try:
@@ -336,15 +350,18 @@ def _check_groups(scenario: Scenario) -> None:
         raise _fail("groups[*].share", "shares summing to 1", f"{total:.6g} ({ {g.id: g.share for g in scenario.groups} })")
 
 
-def _reward_range(scenario: Scenario, index: int) -> tuple[float, float]:
-    """Check one group's reward against the space; return its (worst, best) reward."""
+def _reward_range(scenario: Scenario, index: int, field: str = "reward") -> tuple[float, float]:
+    """Check one group's reward (or, with field "judge", its judge) against the space; return its
+    (worst, best) reward."""
     space = scenario.space
-    where = f"groups[{index}].reward"
-    reward = scenario.groups[index].reward
+    where = f"groups[{index}].{field}"
+    reward = getattr(scenario.groups[index], field)
     if isinstance(space, ContinuousSpaceSpec) or isinstance(reward, LinearReward | QuadraticReward):
         from dialectic.scenario._continuous import reward_range
 
-        return reward_range(space, reward, scenario.groups[index].reservation, where)
+        # A judge's reservation is checked by _check_judge (reward_range names the group's reservation).
+        reservation = scenario.groups[index].reservation if field == "reward" else -math.inf
+        return reward_range(space, reward, reservation, where)
     if isinstance(reward, AdditiveReward):
         issues = {issue.id: issue for issue in space.issues}
         missing = [i for i in issues if i not in reward.points]
@@ -406,6 +423,28 @@ def _check_reward(scenario: Scenario, index: int) -> None:
             f"groups[{index}].reservation",
             f"a reachable reservation (at most the best reward, {best:g})",
             f"{group.reservation:g}",
+        )
+
+
+def _check_judge(scenario: Scenario, index: int) -> None:
+    """A held-out judge is checked like a reward (same kinds, same space); its reservation, if given,
+    must be reachable; a judge reservation needs a judge."""
+    group = scenario.groups[index]
+    if group.judge is None:
+        if group.judge_reservation is not None:
+            raise _fail(f"groups[{index}].judge_reservation", "no judge_reservation without a judge",
+                        f"{group.judge_reservation:g}")
+        return
+    if isinstance(group.judge, ServedReward):
+        return  # its range exists only once served: checked when the evaluator builds the judges' game
+    worst, best = _reward_range(scenario, index, "judge")
+    if best == worst:
+        raise _fail(f"groups[{index}].judge", "rewards that differ between outcomes", f"all {best:g}")
+    if group.judge_reservation is not None and group.judge_reservation > best:
+        raise _fail(
+            f"groups[{index}].judge_reservation",
+            f"a reachable reservation (at most the judge's best reward, {best:g})",
+            f"{group.judge_reservation:g}",
         )
 
 

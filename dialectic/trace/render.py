@@ -70,6 +70,48 @@ def print_evaluation(console: Console, evaluation: dict[str, Any]) -> None:
         value = evaluation.get(key)
         summary.add_row(key, f"{value:.3f}" if isinstance(value, float) else escape(str(value)))
     console.print(summary)
+    print_judged(console, evaluation)
+
+
+def print_judged(console: Console, evaluation: dict[str, Any]) -> None:
+    """The held-out judges' verdict beside the models' (Evaluation.judged), when the scenario names judges."""
+    judged = evaluation.get("judged")
+    if not judged:
+        return
+    table = Table(title=f"Held-out judges ({', '.join(escape(g) for g in judged['judges'])}): "
+                        f"{judged['label_by_models']} by the models, {judged['label_by_judges']} by the judges")
+    table.add_column("group")
+    for column in ("W_g models", "W_g judges", "difference", "accepts x* (models)", "accepts x* (judges)"):
+        table.add_column(column, justify="right")
+    welfare_judged = judged["evaluation"]["welfare"]
+    for group, difference in judged["welfare_difference"].items():
+        models, judges = judged["accepts_by_models"].get(group), judged["accepts_by_judges"].get(group)
+        table.add_row(
+            escape(group) + ("" if group in judged["judges"] else " (no judge)"),
+            f"{evaluation['welfare'][group]:.3f}", f"{welfare_judged[group]:.3f}", f"{difference:+.3f}",
+            "-" if models is None else ("yes" if models else "no"),
+            "-" if judges is None else ("yes" if judges else "no") + (" (flips)" if models != judges else ""),
+        )
+    console.print(table)
+    console.print(
+        f"worst-case welfare: {judged['worst_case_welfare_by_models']:.3f} by the models, "
+        f"{judged['worst_case_welfare_by_judges']:.3f} by the judges "
+        f"(difference {judged['worst_case_welfare_difference']:+.3f}); "
+        f"acceptance flips: {', '.join(escape(g) for g in judged['acceptance_flips']) or 'none'}",
+        highlight=False,
+    )
+
+
+def judged_cells(evaluation: dict[str, Any]) -> tuple[str, str, str]:
+    """Label, worst-case welfare and its difference by the held-out judges, for one row of a table
+    ("-" without judges)."""
+    judged = evaluation.get("judged")
+    if not judged:
+        return "-", "-", "-"
+    flips = judged["acceptance_flips"]
+    label = judged["label_by_judges"] + (f" (flips: {', '.join(flips)})" if flips else "")
+    return (escape(label), f"{judged['worst_case_welfare_by_judges']:.3f}",
+            f"{judged['worst_case_welfare_difference']:+.3f}")
 
 
 def _generated(move: Any) -> str:
