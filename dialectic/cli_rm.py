@@ -139,7 +139,8 @@ def fit(
     = None,
     estep: Annotated[str, typer.Option(help="hard (each annotator to one component) or soft.")] = "hard",
     restarts: Annotated[int, typer.Option(min=1, help="EM runs from different seedings; the best is kept.")] = 4,
-    init: Annotated[str, typer.Option(help="kmeans++ or random seeding.")] = "kmeans++",
+    init: Annotated[str, typer.Option(
+        help="auto (first run incremental, the others k-means++), kmeans++ or random seeding.")] = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the EM seedings and of the split.")] = 0,
     l2: Annotated[float, typer.Option(min=0.0, help="L2 penalty on each head's weights.")] = 1.0,
     criterion: Annotated[str, typer.Option(help="How --k-range chooses K: heldout or bic.")] = "heldout",
@@ -180,7 +181,7 @@ def _fit(data_path: Path, out: Path, kind: str, k: int | None, k_range: str | No
 
     _choice("--kind", kind, ("bt", "mixture"))
     _choice("--estep", estep, ("hard", "soft"))
-    _choice("--init", init, ("kmeans++", "random"))
+    _choice("--init", init, ("auto", "kmeans++", "random"))
     _choice("--criterion", criterion, ("heldout", "bic"))
     _choice("--names", names, ("index", "group"))
     if k is not None and k_range is not None:

@@ -73,7 +73,7 @@ class FitOptions:
     criterion: Criterion = "heldout"
     estep: EStep = "hard"
     restarts: int = 4
-    init: Init = "kmeans++"
+    init: Init = "auto"
     seed: int = 0
     l2: float = L2
     max_iter: int = 100
