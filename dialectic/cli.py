@@ -225,10 +225,24 @@ def import_polis_command(
     statements: Annotated[int, typer.Option(help="Size of the statement pool (most-voted first).")] = 24,
     min_seen: Annotated[int, typer.Option(help="Votes a comment needs in every group to enter the pool.")] = 5,
     reservation_quantile: Annotated[float, typer.Option(help="Each group's reservation: this quantile of its scores.")] = 0.5,
+    groups: Annotated[str | None, typer.Option(
+        help="polis (Polis's opinion groups) or learned (a fitted mixture's components): hold participants out "
+             "and give each group a judge from their votes (docs/preferences.md). Default: no split, no judges.")]
+    = None,
+    k: Annotated[int, typer.Option("-k", "--k", help="--groups learned: number of mixture components.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of the held-out split (and of the fit).")] = 0,
+    heldout: Annotated[float, typer.Option(help="Share of participants held out for the judges (per Polis group).")]
+    = 0.2,
+    min_heldout: Annotated[int, typer.Option(help="Held-out votes a comment needs in each judged group to enter "
+                                                  "the pool.")] = 1,
 ) -> None:
     """Import a Polis conversation (compdemocracy/openData, CC BY 4.0) as a statement-pool scenario."""
     from dialectic.scenario.importers import import_polis, polis_yaml
 
+    if groups is not None:
+        _import_polis_heldout(directory, output, name, statements, min_seen, reservation_quantile, groups, k, seed,
+                              heldout, min_heldout)
+        return
     try:
         scenario = import_polis(directory, name=name, statements=statements, min_seen=min_seen,
                                 reservation_quantile=reservation_quantile)
@@ -236,6 +250,25 @@ def import_polis_command(
         raise _fail(error) from None
     output.write_text(polis_yaml(scenario), encoding="utf-8")
     console.print(f"wrote {output}: {len(scenario.groups)} groups, {scenario.space.size()} statements", highlight=False)
+
+
+def _import_polis_heldout(directory: Path, output: Path, name: str | None, statements: int, min_seen: int,
+                          reservation_quantile: float, groups: str, k: int, seed: int, heldout: float,
+                          min_heldout: int) -> None:
+    """`dialectic import polis --groups polis|learned`: a split, groups and a held-out judge per group."""
+    from dialectic.preferences import heldout_yaml, import_polis_heldout
+
+    try:
+        report = import_polis_heldout(directory, groups, output=output, k=k, seed=seed, heldout=heldout, name=name, statements=statements, min_seen=min_seen, min_heldout=min_heldout,
+                                      reservation_quantile=reservation_quantile)
+    except (ScenarioError, ValueError) as error:
+        raise _fail(error) from None
+    output.write_text(heldout_yaml(report), encoding="utf-8")
+    for line in report.lines():
+        console.print(line, highlight=False)
+    console.print(f"wrote {output}: {len(report.scenario.groups)} groups "
+                  f"({sum(g.judge is not None for g in report.scenario.groups)} with a judge), "
+                  f"{report.scenario.space.size()} statements", highlight=False)
 
 
 @app.command("serve")

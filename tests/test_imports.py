@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "trace": set(),
     "rewards": {"registry", "rules", "scenario", "space"},
     "game": {"rewards", "rules", "scenario", "space"},
-    "preferences": {"game", "scenario", "space"},
+    "preferences": {"game", "learned", "scenario", "space"},
     "oracles": {"game", "rewards", "rules", "scenario", "space"},
     "dialogue": {"game", "rewards", "space", "trace"},
     "strategies": {"dialogue", "game", "registry", "rewards", "rules", "scenario", "social_choice", "space",
@@ -47,8 +47,8 @@ ALLOWED: dict[str, set[str]] = {
     "conformance": {"backends", "dialogue", "game", "rewards", "runner", "scenario", "strategies"},
     "bench": {"evaluate"},
     "cli_rm": {"learned", "preferences", "scenario", "space"},
-    "cli": {"backends", "batch", "cli_rm", "conformance", "evaluate", "influence", "runner", "scenario",
-            "strategies", "trace"},
+    "cli": {"backends", "batch", "cli_rm", "conformance", "evaluate", "influence", "preferences", "runner",
+            "scenario", "strategies", "trace"},
     "__main__": {"cli"},
 }
 

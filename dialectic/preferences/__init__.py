@@ -7,6 +7,7 @@ from dialectic.preferences._error import PreferenceError
 from dialectic.preferences._format import read_comparisons, write_comparisons
 from dialectic.preferences._polis import PolisCounts, read_polis_comparisons
 from dialectic.preferences._sample import choice_probability, sample_comparisons
+from dialectic.preferences._scenario import HeldoutImport, heldout_yaml, import_polis_heldout
 from dialectic.preferences._split import HELDOUT_SEEN, HELDOUT_UNSEEN, TRAIN, Split, split_annotators
 
 __all__ = [
@@ -14,11 +15,14 @@ __all__ = [
     "HELDOUT_UNSEEN",
     "TRAIN",
     "Comparison",
+    "HeldoutImport",
     "PolisCounts",
     "PreferenceData",
     "PreferenceError",
     "Split",
     "choice_probability",
+    "heldout_yaml",
+    "import_polis_heldout",
     "outcome_key",
     "read_comparisons",
     "read_polis_comparisons",

@@ -48,7 +48,8 @@ def comment_texts(comments: list[dict[str, str]]) -> dict[str, str]:
             if row["moderated"].strip() != "-1" and row["comment-body"].strip()}
 
 
-def _summary(path: Path) -> dict[str, str]:
+def summary_of(path: Path) -> dict[str, str]:
+    """The key, value rows of a Polis export's summary.csv (topic, url, ...); empty when it is missing."""
     if not path.is_file():
         return {}
     with path.open(encoding="utf-8", newline="") as handle:
@@ -93,7 +94,7 @@ def import_polis(
     total = sum(len(members[g]) for g in groups)
     shares = [round(len(members[g]) / total, 6) for g in groups]
     shares[-1] = round(1.0 - sum(shares[:-1]), 6)
-    summary = _summary(directory / "summary.csv")
+    summary = summary_of(directory / "summary.csv")
     largest = max(groups, key=lambda g: len(members[g]))
     favourite = max(chosen, key=lambda c: score[largest][c])
     data = {
