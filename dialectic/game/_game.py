@@ -12,7 +12,7 @@ from dialectic.game._measure import Distance, ProfileDistance
 from dialectic.game._rule import AgreementRule
 from dialectic.rewards import GroupUtility, build_reward
 from dialectic.rules import accepts_array
-from dialectic.scenario import Scenario
+from dialectic.scenario import LearnedReward, Scenario, ServedReward
 from dialectic.space import Outcome, StatementSpace, build_space
 
 
@@ -57,18 +57,25 @@ class Game:
             self.opening = Opening(first, self.utilities[first].best())
 
     def _check_served(self) -> None:
-        """Served rewards are known only now: their range must be non-degenerate, the reservation reachable."""
+        """Served rewards (and learned statement models) are known only now: their range must be
+        non-degenerate, the reservation reachable."""
         for index, group in enumerate(self.scenario.groups):
-            if group.reward.kind != "served":
+            if isinstance(group.reward, LearnedReward):
+                name = f"model {group.reward.model!r}, component {group.reward.component!r}"
+                what, best = f"the learned {name}", "learned"
+            elif isinstance(group.reward, ServedReward):
+                name = f"adapter {group.reward.adapter!r}"
+                what, best = f"the served model {group.reward.adapter!r}", "served"
+            else:
                 continue
             utility = self.utilities[group.id]
             where = f"groups[{index}]"
             if utility.high <= utility.low:
-                raise ValueError(f"{where}.reward: the served model {group.reward.adapter!r} gives every outcome "
-                                 f"the same reward ({utility.high:g}); expected rewards that differ")
+                raise ValueError(f"{where}.reward: {what} gives every outcome the same reward ({utility.high:g}); "
+                                 "expected rewards that differ")
             if group.reservation > utility.high:
-                raise ValueError(f"{where}.reservation: expected at most the best served reward "
-                                 f"{utility.high:g} (adapter {group.reward.adapter!r}), found {group.reservation:g}")
+                raise ValueError(f"{where}.reservation: expected at most the best {best} reward {utility.high:g} "
+                                 f"({name}), found {group.reservation:g}")
 
     @property
     def epsilon(self) -> float:

@@ -1,6 +1,6 @@
 """Reward models: the protocol, the scenario's own kinds, and normalised group utilities."""
 
-from dialectic.rewards import _continuous, _served, _tabular  # noqa: F401  (registers the reward kinds)
+from dialectic.rewards import _continuous, _learned, _served, _tabular  # noqa: F401  (registers the reward kinds)
 from dialectic.rewards._continuous import SeparableRewardModel
 from dialectic.rewards._protocol import RewardModel, build_reward, reward, rewards
 from dialectic.rewards._served import NoRewardBackend, RewardBackend, ServedRewardModel

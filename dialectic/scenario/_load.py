@@ -37,7 +37,7 @@ class ScenarioError(ValueError):
 #: Union branches pydantic names in an error's location, after the field that holds the union.
 UNION_BRANCHES = {
     "space": {"discrete", "statements", "continuous"},
-    "reward": {"additive", "table", "statements", "served", "linear", "quadratic"},
+    "reward": {"additive", "table", "statements", "served", "learned", "linear", "quadratic"},
 }
 #: A group's held-out judge is a reward spec too.
 UNION_BRANCHES["judge"] = UNION_BRANCHES["reward"]
@@ -103,10 +103,14 @@ def load_scenario(path: str | Path) -> Scenario:
     return validate_scenario(data, str(path))
 
 
-def validate_scenario(data: Any, file: str) -> Scenario:
-    """Validate scenario data; every problem is raised as a located error naming `file`."""
+def validate_scenario(data: Any, file: str, base: str | Path | None = None) -> Scenario:
+    """Validate scenario data; every problem is raised as a located error naming `file`. Paths in the
+    scenario (a learned reward's model directory) are read relative to ``base``: by default the folder of
+    `file` (or `file` itself when it is a folder, as an importer's source is)."""
+    if base is None:
+        base = Path(file) if Path(file).is_dir() else Path(file).parent
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={"scenario_dir": str(base)})
     except ValidationError as exc:
         raise ScenarioError(errors_from_validation(file, exc)) from None
 

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
@@ -202,6 +212,30 @@ class ServedReward(Strict):
     adapter: Identifier
 
 
+class LearnedReward(Strict):
+    """One component of a reward model fitted by ``dialectic rm fit`` (docs/learned.md), scored in process:
+    ``model`` is the model's directory, relative to the scenario file (or absolute); ``component`` a
+    component's name (a string) or index (an integer). A model of outcomes (onehot features) scores a
+    discrete space's outcomes (the same issues and options it was fitted on); a statement model (minilm)
+    scores a statement pool's texts, so its range is known only once the Game scores the pool."""
+
+    kind: Literal["learned"]
+    model: str = Field(min_length=1)
+    component: Identifier | Annotated[int, Field(ge=0)]
+    _base: Path | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """The scenario file's folder comes in the validation context (scenario loader): relative model
+        paths are read from there, not from the working directory."""
+        if isinstance(context, dict) and context.get("scenario_dir") is not None:
+            self._base = Path(context["scenario_dir"])
+
+    def path(self) -> Path:
+        """The model directory: ``model`` resolved against the scenario file's folder."""
+        model = Path(self.model)
+        return model if model.is_absolute() or self._base is None else self._base / model
+
+
 class LinearReward(Strict):
     """r(x) = constant + sum_i weights[i] * x_i over a continuous space (issues not named weigh 0)."""
 
@@ -220,7 +254,7 @@ class QuadraticReward(Strict):
 
 
 RewardSpec = Annotated[
-    AdditiveReward | TableReward | StatementScores | ServedReward | LinearReward | QuadraticReward,
+    AdditiveReward | TableReward | StatementScores | ServedReward | LearnedReward | LinearReward | QuadraticReward,
     Field(discriminator="kind"),
 ]
 
@@ -362,6 +396,8 @@ def _reward_range(scenario: Scenario, index: int, field: str = "reward") -> tupl
         # A judge's reservation is checked by _check_judge (reward_range names the group's reservation).
         reservation = scenario.groups[index].reservation if field == "reward" else -math.inf
         return reward_range(space, reward, reservation, where)
+    if isinstance(reward, LearnedReward):
+        return _learned_range(space, reward, where)
     if isinstance(reward, AdditiveReward):
         issues = {issue.id: issue for issue in space.issues}
         missing = [i for i in issues if i not in reward.points]
@@ -409,6 +445,20 @@ def _reward_range(scenario: Scenario, index: int, field: str = "reward") -> tupl
             )
         values.append(reward.default)
     return min(values), max(values)
+
+
+def _learned_range(space: DiscreteSpaceSpec | StatementPoolSpec, reward: LearnedReward,
+                   where: str) -> tuple[float, float]:
+    """Check a learned reward's model against the space (dialectic.learned); its (worst, best) reward, or
+    (-inf, inf) for a statement model, whose range is known only once the Game scores the pool (and checked
+    there, as a served model's)."""
+    from dialectic.learned._reward import SpecProblem, check_learned_reward
+
+    try:
+        _, _, span = check_learned_reward(reward.path(), reward.component, space)
+    except SpecProblem as problem:
+        raise _fail(f"{where}.{problem.field}", problem.expected, problem.found) from None
+    return span if span is not None else (-math.inf, math.inf)
 
 
 def _check_reward(scenario: Scenario, index: int) -> None:
