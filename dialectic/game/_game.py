@@ -41,7 +41,8 @@ class Game:
         self._check_served()
         #: The evaluator's D (the reward-profile distance on a pool): for the evaluator and mediators only.
         self.measure: Distance = (
-            ProfileDistance(np.stack([self.utilities[g].values for g in self.group_ids]))
+            ProfileDistance(np.stack([self.utilities[g].values for g in self.group_ids]),
+                            [self.utilities[g] for g in self.group_ids])
             if isinstance(self.space, StatementSpace) else self.space
         )
         self.rule = AgreementRule(

@@ -2,10 +2,17 @@
 
 from dialectic.rewards import _continuous, _learned, _served, _tabular  # noqa: F401  (registers the reward kinds)
 from dialectic.rewards._continuous import SeparableRewardModel
-from dialectic.rewards._protocol import RewardModel, build_reward, reward, rewards
+from dialectic.rewards._protocol import (
+    RewardModel,
+    TextRewardModel,
+    build_reward,
+    reward,
+    rewards,
+    scores_text,
+)
 from dialectic.rewards._served import NoRewardBackend, RewardBackend, ServedRewardModel
 from dialectic.rewards._tabular import AdditiveRewardModel, TableRewardModel
-from dialectic.rewards._utility import GroupUtility
+from dialectic.rewards._utility import GroupUtility, TextNotScorable
 
 __all__ = [
     "AdditiveRewardModel",
@@ -16,7 +23,10 @@ __all__ = [
     "SeparableRewardModel",
     "ServedRewardModel",
     "TableRewardModel",
+    "TextNotScorable",
+    "TextRewardModel",
     "build_reward",
     "reward",
     "rewards",
+    "scores_text",
 ]

@@ -95,3 +95,4 @@ def served(spec: ServedReward, space: DiscreteSpace, backend: Any = None) -> Ser
 
 
 served.needs_backend = True  # type: ignore[attr-defined]
+served.scores_text = True  # type: ignore[attr-defined]  # any text, by its adapter (generated statements)
