@@ -209,7 +209,8 @@ def finish_run(run: PreparedRun, final: DialogueState, elapsed: float) -> RunRes
     )
     with writer:
         writer.write(end)
-        trace = Trace(path=writer.path, header=run.header, opening=run.opening, moves=session.events, end=end)
+        trace = Trace(path=writer.path, header=run.header, opening=run.opening, moves=session.events, end=end,
+                      statements=session.statements)
         evaluation = None
         if run.evaluate:
             from dialectic.evaluate import evaluate as score

@@ -96,6 +96,7 @@ async def _staged_referee(state: StagedState, runtime: Runtime[Session]) -> dict
         if generation is not None:  # a mediator with no valid draft: recorded, then deadlock
             runtime.context.record_failed_draft(generation, state["turn"] + 1)
         return {"end": state["end"] or "deadlock", "generation": None}
+    await runtime.context.announce(state["pending"], state["turn"] + 1)  # generated statements, scored by all
     out = _judge(state, runtime.context, state.get("generation"))
     out["generation"] = None
     return out

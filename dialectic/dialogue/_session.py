@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from dialectic.dialogue._referee import EndReason, Referee
 from dialectic.dialogue._table import Table
 from dialectic.game import Game
 from dialectic.space import Outcome
-from dialectic.trace import MoveEvent, TraceWriter
+from dialectic.trace import MoveEvent, StatementEvent, TraceWriter
 
 #: The participant whose policy is running; lets checks see who touches which reward model.
 ACTING: ContextVar[str | None] = ContextVar("dialectic_acting", default=None)
@@ -72,6 +73,7 @@ class Session:
     rngs: dict[str, np.random.Generator] = field(init=False)
     max_turns: int = field(init=False)
     events: list[MoveEvent] = field(init=False)
+    statements: list[StatementEvent] = field(init=False)
     failed_drafts: list[tuple[int, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -85,6 +87,7 @@ class Session:
         self.rngs[MEDIATOR] = participant_rng(self.seed, len(groups))
         self.max_turns = self.referee.max_turns
         self.events = []
+        self.statements = []
         self.failed_drafts = []
 
     def opening_views(self) -> dict[str, Outcome]:
@@ -158,6 +161,28 @@ class Session:
     def record_failed_draft(self, generation: Any, turn: int) -> None:
         """A mediator whose every draft was invalid: the run ends in deadlock; the drafts stay on record."""
         self.failed_drafts.append((turn, generation))
+
+    async def announce(self, move: Move, turn: int) -> None:
+        """Before a move is recorded: each statement it states that was generated during the run (an LLM
+        participant's own words) and is not on record yet is scored by every group's reward model (the
+        engine's side: no agent is shown another group's reward) and written once, as a StatementEvent."""
+        space = self.game.space
+        generated = getattr(space, "is_generated", None)
+        if generated is None:
+            return
+        said = {s.id for s in self.statements}
+        new = [o for o in dict.fromkeys((move.view, move.proposal)) if o is not None and space.is_valid(o)
+               and generated(o) and space.label(o) not in said]
+        if not new:
+            return
+        utilities = self.game.utilities
+        await asyncio.gather(*(utility.ascore(new) for utility in utilities.values()))
+        for outcome in new:
+            event = StatementEvent(id=space.label(outcome), text=space.text(outcome), turn=turn,
+                                   rewards={g: utility.reward(outcome) for g, utility in utilities.items()})
+            self.statements.append(event)
+            if self.writer is not None:
+                self.writer.write(event)
 
     def check(self, move: Move) -> None:
         """A move must fit the space and name only known groups."""

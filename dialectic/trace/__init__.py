@@ -15,6 +15,7 @@ from dialectic.trace._events import (
     NamedOutcome,
     OpeningEvent,
     RewardPair,
+    StatementEvent,
 )
 from dialectic.trace._io import Trace, TraceFormatError, TraceWriter, read_trace
 
@@ -33,6 +34,7 @@ __all__ = [
     "NamedOutcome",
     "OpeningEvent",
     "RewardPair",
+    "StatementEvent",
     "Trace",
     "TraceFormatError",
     "TraceWriter",

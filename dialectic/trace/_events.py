@@ -135,6 +135,19 @@ class MoveEvent(Event):
     omit_if_none: ClassVar[frozenset[str]] = frozenset({"generation"})
 
 
+class StatementEvent(Event):
+    """A statement generated during the run (an LLM participant's own words, `views: free`), written once,
+    before the first move that states it: its id (``gen-`` + 12 hex digits of the SHA-256 of the text), its
+    text, the turn of that move, and every group's raw reward for it under the run's reward models (what
+    the evaluator checks against its own scoring). Agents are never shown other groups' rewards."""
+
+    type: Literal["statement"] = "statement"
+    id: str
+    text: str
+    turn: int
+    rewards: dict[str, float]
+
+
 class EndEvent(Event):
     type: Literal["end"] = "end"
     reason: Literal["settlement", "round_limit", "deadlock"]
@@ -150,5 +163,5 @@ class EvaluationEvent(Event):
 
 
 TraceEvent = Annotated[
-    Header | OpeningEvent | MoveEvent | EndEvent | EvaluationEvent, Field(discriminator="type")
+    Header | OpeningEvent | MoveEvent | StatementEvent | EndEvent | EvaluationEvent, Field(discriminator="type")
 ]

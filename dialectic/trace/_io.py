@@ -19,6 +19,7 @@ from dialectic.trace._events import (
     Header,
     MoveEvent,
     OpeningEvent,
+    StatementEvent,
     TraceEvent,
 )
 
@@ -60,6 +61,8 @@ class Trace:
     opening: OpeningEvent
     moves: list[MoveEvent] = field(default_factory=list)
     end: EndEvent | None = None
+    #: Statements generated during the run, in the order written (each before the first move stating it).
+    statements: list[StatementEvent] = field(default_factory=list)
     evaluation: EvaluationEvent | None = None
     truncated: bool = False
 
@@ -119,6 +122,8 @@ def read_trace(path: str | Path) -> Trace:
     for event in events[2:]:
         if isinstance(event, MoveEvent):
             trace.moves.append(event)
+        elif isinstance(event, StatementEvent):
+            trace.statements.append(event)
         elif isinstance(event, EndEvent):
             trace.end = event
         elif isinstance(event, EvaluationEvent):
