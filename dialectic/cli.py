@@ -134,6 +134,7 @@ def _backends_for(scenario_path: Path, strategy: str, overrides: dict[str, str],
         card = load_card(strategy).with_agents(overrides)
     except ValidationError:
         return None  # a bad --agent: the run itself reports it, with the hint it needs
+    card.check_on(scenario, str(scenario_path))  # e.g. free views on rewards that cannot score text
     served = [g.reward.adapter for g in scenario.groups if g.reward.kind == "served"]
     if not served and not card.needs_chat:
         return None

@@ -147,6 +147,7 @@ def prepare_run(
     digest = scenario_hash(scenario)
     path = Path(out) / trace_name(scenario, card, seed, overrides, digest)
     card = card.with_agents(overrides)
+    card.check_on(scenario, scenario_path)  # e.g. free views need rewards that score new text
 
     specs: list[AgentSpec] = []
     built: dict[str, Speaker] = {}

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from dialectic.game import Game
 from dialectic.runner import RunResult, arun_dialogue, trace_name
 from dialectic.scenario import Scenario, load_scenario, scenario_hash
@@ -58,6 +60,14 @@ async def arun_dialogues(scenario: str | Path | Scenario, jobs: list[Job], *, co
     scenario_path = scenario
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    where = "" if isinstance(scenario_path, Scenario) else str(scenario_path)
+    for job in jobs:  # a card the scenario cannot serve is refused once, before any dialogue starts
+        card = load_card(job.strategy) if isinstance(job.strategy, str) else job.strategy
+        try:
+            card = card.with_agents(dict(job.agents))
+        except ValidationError:
+            continue  # a bad --agent: its run reports it, with the hint it needs
+        card.check_on(scenario, where)
     done = {k: r for k, j in enumerate(jobs) if resume and (r := finished_run(scenario, j, out)) is not None}
     if len(done) == len(jobs):
         return [done[k] for k in range(len(jobs))]

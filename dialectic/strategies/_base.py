@@ -13,12 +13,29 @@ from dialectic.dialogue import MediatorObservation, Move, Observation, PublicGam
 from dialectic.game import Game
 from dialectic.registry import Registry
 from dialectic.rewards import GroupUtility
+from dialectic.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """A parameter a scenario cannot serve: the parameter, what it needs, and where the scenario falls
+    short (its field and what it holds there)."""
+
+    param: str
+    needs: str
+    scenario_field: str
+    found: str
 
 
 class Params(BaseModel):
     """Base of every policy's parameters: unknown keys in a card are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def unmet(self, scenario: Scenario) -> list[Unmet]:
+        """What these parameters need of a scenario that it lacks (checked when a card meets a scenario,
+        before a run); nothing by default."""
+        return []
 
 
 class Policy(Protocol):

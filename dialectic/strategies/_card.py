@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from dialectic.scenario import Scenario
 from dialectic.scenario._load import FieldError, ScenarioError, errors_from_validation, format_loc, read_yaml
 from dialectic.strategies._base import mediators, policies
 
@@ -64,6 +65,12 @@ class StrategyCard(BaseModel):
     mutual_tolerance: bool = False
     cast: Cast
     mediator: CastEntry | None = None
+    #: The file the card was read from ("" for a card built in code), for located errors.
+    _source: str = PrivateAttr(default="")
+
+    @property
+    def source(self) -> str:
+        return self._source or f"strategy card {self.name!r}"
 
     @model_validator(mode="after")
     def _names_resolve(self) -> StrategyCard:
@@ -100,7 +107,31 @@ class StrategyCard(BaseModel):
             groups[group] = CastEntry(policy=name)
         data = self.model_dump()
         data["cast"]["groups"] = {g: e.model_dump() for g, e in groups.items()}
-        return StrategyCard.model_validate(data)
+        card = StrategyCard.model_validate(data)
+        card._source = self._source
+        return card
+
+    def check_on(self, scenario: Scenario, scenario_file: str = "") -> None:
+        """Refuse a card whose parameters the scenario cannot serve (e.g. free views on a pool whose rewards
+        cannot score new text), before anything runs: a ScenarioError naming the card's field and the
+        scenario's. Only the entries that play (or mediate) in this scenario are checked."""
+        opening = scenario.opening.speaker if scenario.opening is not None else scenario.group_ids[0]
+        playing = {id(self.entry_for(g, opening)) for g in scenario.group_ids}
+        named = [(where, entry, policies.get(entry.policy).params) for where, entry in self.cast.entries()
+                 if id(entry) in playing]
+        if self.mediator is not None:
+            named.append(("mediator", self.mediator, mediators.get(self.mediator.policy).params))
+        problems = []
+        where_scenario = scenario_file or f"scenario {scenario.name!r}"
+        for where, entry, model in named:
+            params = model.model_validate(entry.params)
+            for unmet in params.unmet(scenario):
+                problems.append(FieldError(
+                    self.source, f"{where}.params.{unmet.param}", unmet.needs,
+                    f"{getattr(params, unmet.param)!r}, but {where_scenario}: {unmet.scenario_field} is {unmet.found}",
+                ))
+        if problems:
+            raise ScenarioError(problems)
 
     def entry_for(self, group: str, opening_speaker: str) -> CastEntry:
         if group in self.cast.groups:
@@ -136,6 +167,8 @@ def load_card(name: str) -> StrategyCard:
     if not isinstance(data, dict):
         raise ScenarioError([FieldError(str(path), "", "a mapping of card fields", type(data).__name__)])
     try:
-        return StrategyCard.model_validate(data)
+        card = StrategyCard.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(errors_from_validation(str(path), exc)) from None
+    card._source = str(path)
+    return card

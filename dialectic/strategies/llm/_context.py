@@ -21,7 +21,7 @@ def outcome_text(space: DiscreteSpace, outcome: Outcome | None) -> str:
     if outcome is None:
         return "nothing"
     if is_pool(space):
-        sid = space.options[0][outcome[0]]
+        sid = space.label(outcome)  # a pool statement's id, or a generated statement's gen-...
         return f'{sid} ("{_clip(space.text(outcome))}")'
     return ", ".join(f"{issue}={option}" for issue, option in space.names(outcome).items())
 
@@ -31,13 +31,18 @@ def _clip(text: str, limit: int = TEXT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def space_text(space: DiscreteSpace, shown: Sequence[int] | None = None) -> str:
+#: How a pool's point is described to a participant with free views.
+FREE_POINT = 'one statement id, or a statement in your own words written as {"text": "..."}'
+
+
+def space_text(space: DiscreteSpace, shown: Sequence[int] | None = None, free: bool = False) -> str:
     if is_pool(space):
         ids = space.options[0]
         rows = range(len(ids)) if shown is None else shown
         lines = [f"- {ids[k]}: {_clip(space.text((k,)))}" for k in rows]
         more = "" if shown is None else f"\n({len(ids) - len(lines)} further statements not shown)"
-        return "Statements (a view or a proposal is one statement id):\n" + "\n".join(lines) + more
+        point = FREE_POINT if free else "one statement id"
+        return f"Statements (a view or a proposal is {point}):\n" + "\n".join(lines) + more
     lines = []
     for issue_id, opts, issue in zip(space.issue_ids, space.options, space.spec.issues, strict=True):
         names = getattr(issue, "option_names", None) or opts
@@ -57,7 +62,7 @@ def pool_rows(space: DiscreteSpace, values: np.ndarray, in_play: Sequence[Outcom
     if not is_pool(space) or space.size <= POOL_SHOWN:
         return None
     best = [int(k) for k in np.argsort(-values, kind="stable")[:POOL_SHOWN]]
-    extra = [o[0] for o in in_play if o[0] not in best]
+    extra = [o[0] for o in in_play if o[0] not in best and o[0] < space.size]  # generated: shown on the table
     return sorted(set(best + extra))
 
 
@@ -114,14 +119,14 @@ def feedback_text(feedback: Sequence[dict[str, Any]]) -> str:
 
 
 def agent_fields(obs: Observation, persona: str, name: str, feedback: Sequence[dict[str, Any]],
-                 history: int) -> dict[str, Any]:
+                 history: int, free: bool = False) -> dict[str, Any]:
     public, table = obs.public, obs.table
     in_play = [v for v in table.views.values()] + ([table.proposal] if table.proposal is not None else [])
     shown = pool_rows(public.space, obs.utility.values, in_play)
     others = [g for g in public.group_ids if g != obs.me]
     return {
         "group": obs.me, "group_name": name or obs.me, "persona": persona, "others": ", ".join(others),
-        "n_groups": len(public.group_ids), "space": space_text(public.space, shown),
+        "n_groups": len(public.group_ids), "space": space_text(public.space, shown, free),
         "rule": public.rule.describe(), "round": obs.round, "rounds": public.rounds, "turn": obs.turn,
         "table": table_text(public, table), "history": history_text(public, obs.record, history),
         "feedback": feedback_text(feedback), "own": own_text(obs.utility, table, public.space),

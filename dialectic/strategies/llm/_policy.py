@@ -5,20 +5,27 @@ engine's reward step then scores them with the group's reward model (the mediato
 the best. The rewards of the agent's earlier moves are fed back in its next prompt. A candidate that is not
 schema-valid after the client's retries is recorded as invalid; if every candidate is, the agent holds its
 position (same view and stance, no proposal) and the trace says why.
+
+``views: free`` (statement pools whose every group's reward scores text) lets a participant state a view or
+propose a settlement in its own words; the text becomes a generated statement of the space, scored like any
+other (its own group's model in the reward step; every group's by the engine once it is played, recorded
+in the trace's statement events). docs/llm.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from dialectic.dialogue import MEDIATOR, MediatorObservation, Move, Observation, PublicGame, Table
 from dialectic.game import Game
-from dialectic.rewards import GroupUtility
-from dialectic.strategies._base import Params, mediator, policy
+from dialectic.rewards import GroupUtility, scores_text
+from dialectic.scenario import Scenario
+from dialectic.space import Outcome
+from dialectic.strategies._base import Params, Unmet, mediator, policy
 from dialectic.strategies.llm._context import agent_fields, history_text, outcome_text, space_text, table_text
 from dialectic.strategies.llm._draft import ChatBackend, Draft
 from dialectic.strategies.llm._prompt import PromptError, load_prompt
@@ -27,6 +34,12 @@ from dialectic.strategies.llm._schema import move_schema, parse_outcome, settlem
 from dialectic.trace import Generation
 
 SEED_RANGE = 2**31 - 1
+#: Longest generated statement, in characters, unless a card sets ``statement_chars``.
+STATEMENT_CHARS = 200
+
+
+def _default(value: Any) -> bool:
+    return value is None or value == "pool"
 
 
 class LLMParams(Params):
@@ -42,6 +55,41 @@ class LLMParams(Params):
         default=0.0, ge=0.0,
         description="subtracted from a candidate's score when its 'accepts' contradicts the group's reward "
                     "model (accepts below the reservation or rejects at/above it); 0 leaves stances to the LLM")
+    # Left out of the trace header at their defaults, so pool runs' traces are as they were.
+    views: Literal["pool", "free"] = Field(
+        default="pool", exclude_if=_default,
+        description="pool: a view or proposal is a statement id of the pool; free: it may also be a new "
+                    "statement in the participant's words, scored live by the reward models (statement "
+                    "pools whose every group's reward scores text)")
+    statement_chars: int | None = Field(
+        default=None, ge=16, le=2000, exclude_if=_default,
+        description=f"longest new statement with free views (default {STATEMENT_CHARS})")
+
+    @model_validator(mode="after")
+    def _chars_need_free(self) -> LLMParams:
+        if self.statement_chars is not None and self.views != "free":
+            raise ValueError("statement_chars is the length of a new statement: set it only with views: free")
+        return self
+
+    @property
+    def free(self) -> bool:
+        return self.views == "free"
+
+    @property
+    def free_chars(self) -> int | None:
+        """The bound of a new statement (None: pool views, no new statements)."""
+        return (self.statement_chars or STATEMENT_CHARS) if self.free else None
+
+    def unmet(self, scenario: Scenario) -> list[Unmet]:
+        """Free views need a statement pool whose every group's reward model scores new text."""
+        if not self.free:
+            return []
+        needs = ("'pool' (free views need a statement pool whose every group's reward model scores new text: "
+                 "reward kind served)")
+        if scenario.space.kind != "statements":
+            return [Unmet("views", needs, "space.kind", repr(scenario.space.kind))]
+        return [Unmet("views", needs, f"groups[{k}].reward.kind", f"{group.reward.kind!r} (group {group.id})")
+                for k, group in enumerate(scenario.groups) if not scores_text(group.reward.kind)]
 
     @field_validator("prompt")
     @classmethod
@@ -66,6 +114,11 @@ async def sample(chat: ChatBackend, messages: list[dict[str, str]], schema: dict
                            temperature=params.temperature, top_p=params.top_p)
         for s in seeds
     )))
+
+
+def in_play(table: Table) -> list[Outcome]:
+    """The outcomes on the table: every current view and the proposal."""
+    return [*table.views.values(), *([table.proposal] if table.proposal is not None else [])]
 
 
 def read_replies(replies: list[Any], make: Callable[[dict[str, Any]], Move]) -> tuple[list[Move | None],
@@ -98,18 +151,21 @@ class LLMAgent:
         self.public = public
         self.template = load_prompt(params.prompt)
         self.schema = move_schema(public, me, utterance_chars=params.utterance_chars,
-                                  rationale_chars=params.rationale_chars)
+                                  rationale_chars=params.rationale_chars, statement_chars=params.free_chars)
         self.feedback: list[dict[str, Any]] = []
 
     def act(self, obs: Observation) -> Move:
         raise RuntimeError("an LLM agent drafts asynchronously; the engine runs it through its reward step")
 
     async def adraft(self, obs: Observation, chat: ChatBackend) -> Draft:
-        fields = agent_fields(obs, self.utility.persona, self.utility.name, self.feedback, self.params.history)
+        await self.utility.ascore(in_play(obs.table))  # generated statements on the table, by its own model
+        fields = agent_fields(obs, self.utility.persona, self.utility.name, self.feedback, self.params.history,
+                              self.params.free)
         messages = self.template.render(fields)
         seeds = [int(obs.rng.integers(SEED_RANGE)) for _ in range(self.params.n)]
         replies = await sample(chat, messages, self.schema, "move", self.params, seeds)
-        moves, errors = read_replies(replies, lambda data: to_move(self.me, data, self.public, obs.table))
+        free = self.params.free
+        moves, errors = read_replies(replies, lambda data: to_move(self.me, data, self.public, obs.table, free))
         return Draft(self.me, "agent", self.params.prompt, messages, sampling(self.params), seeds, replies,
                      moves, errors, feedback=list(self.feedback[-6:]))
 
@@ -140,7 +196,8 @@ class HabermasMediator:
         self.game = game
         self.public = PublicGame.of(game)
         self.template = load_prompt(params.prompt)
-        self.schema = settlement_schema(self.public, utterance_chars=params.utterance_chars)
+        self.schema = settlement_schema(self.public, utterance_chars=params.utterance_chars,
+                                        statement_chars=params.free_chars)
 
     def act(self, obs: MediatorObservation) -> Move | None:
         raise RuntimeError("an LLM mediator drafts asynchronously; the engine runs it through its reward step")
@@ -155,7 +212,8 @@ class HabermasMediator:
         critiques = [s for s in obs.record if s.move.speaker != MEDIATOR]
         return {
             "group": MEDIATOR, "group_name": "mediator", "persona": "", "others": ", ".join(public.group_ids),
-            "n_groups": len(public.group_ids), "space": space_text(space), "rule": public.rule.describe(),
+            "n_groups": len(public.group_ids), "space": space_text(space, free=self.params.free),
+            "rule": public.rule.describe(),
             "round": obs.round, "rounds": public.rounds, "turn": obs.turn,
             "table": table_text(public, obs.table), "history": "",
             "critiques": history_text(public, critiques, self.params.history),
@@ -164,7 +222,7 @@ class HabermasMediator:
         }
 
     def _settlement(self, data: dict[str, Any]) -> Move:
-        outcome = parse_outcome(self.game.space, data["proposal"])
+        outcome = parse_outcome(self.game.space, data["proposal"], self.params.free)
         return Move(speaker=MEDIATOR, view=outcome, proposal=outcome, utterance=str(data.get("utterance", "")))
 
     async def adraft(self, obs: MediatorObservation, chat: ChatBackend) -> Draft:

@@ -6,9 +6,10 @@ a candidate is the mean normalised utility of its view and its proposal (when it
 first sampled). A mediator's drafts are scored by every group's reward model, and a Schulze election over
 those rankings, weighted by the groups' shares, picks the one tabled (the Habermas Machine's procedure).
 
-Served reward models are asked through their backend (``ascore_texts``: the texts of views and proposals,
-one batched request per group); scenario reward kinds are looked up. Normalisation is the group's own over
-the space, clipped to [0, 1] (DESIGN.md: a new statement is measured on the pool's scale).
+Outcomes of the space are looked up (a served model scored the whole space when the Game was built); a
+statement generated during the run is scored by its text, asked of the model live (one batched request per
+group). Normalisation is the group's own over the space or reference pool, clipped to [0, 1] (DESIGN.md: a
+new statement is measured on the pool's scale).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from dialectic.dialogue import Move, Table
 from dialectic.game import Game
-from dialectic.rewards import GroupUtility, ServedRewardModel
+from dialectic.rewards import GroupUtility
 from dialectic.rules import accepts
 from dialectic.social_choice import schulze
 from dialectic.space import Outcome
@@ -29,14 +30,11 @@ from dialectic.trace import Candidate, Generation, RewardPair
 
 
 async def utilities(utility: GroupUtility, outcomes: Sequence[Outcome]) -> list[float]:
-    """Normalised utilities of ``outcomes`` under the group's reward model (served models asked live)."""
+    """Normalised utilities of ``outcomes`` under the group's reward model; a generated statement (free
+    views) is scored by its text, live, and clipped to [0, 1] (GroupUtility.ascore)."""
     if not outcomes:
         return []
-    model = utility.model
-    if isinstance(model, ServedRewardModel):
-        raw = np.array(await model.ascore_texts([utility.space.text(o) for o in outcomes]))
-        return [float(x) for x in np.clip((raw - utility.low) / (utility.high - utility.low), 0.0, 1.0)]
-    return [utility(o) for o in outcomes]
+    return await utility.ascore(outcomes)
 
 
 def _stance_contradicts(move: Move, table: Table, value_of_table: float | None, utility: GroupUtility) -> bool:

@@ -71,8 +71,15 @@ class Dialectical:
             # The opening speaker's opening view is the proposal it tabled, not necessarily its best.
             best = None if group == self.public.opening.speaker else self.public.opening_views[group]
             model = self.models[group] = AcceptanceModel(self.space, best)
-        model.update({x: stances[group] for x, stances in self.ledger.stances.items() if group in stances})
+        model.update({x: stances[group] for x, stances in self.ledger.stances.items()
+                      if group in stances and self._candidate(x)})
         return model
+
+    def _candidate(self, outcome: Outcome) -> bool:
+        """An outcome of the space it chooses from: not a statement generated during the run (an LLM's own
+        words, views: free), which it may judge by its own utility but never states or models."""
+        generated = getattr(self.space, "is_generated", None)
+        return generated is None or not generated(outcome)
 
     def bar(self, progress: float) -> float:
         """The learned probability at which a group counts as tolerating a point, at this time."""
@@ -86,14 +93,15 @@ class Dialectical:
         values = self.utility.values
         rejected = np.zeros(self.space.size, dtype=bool)
         for outcome in self.ledger.rejected:
-            rejected[self.space.index(outcome)] = True
+            if self._candidate(outcome):
+                rejected[self.space.index(outcome)] = True
         candidates = self._mine_best_first[~rejected[self._mine_best_first]]
         if len(candidates) == 0:
             return self.view
         others = obs.others()
         if obs.progress >= self.params.settle_from:
             agreed = [self.space.index(x) for x, stances in self.ledger.stances.items()
-                      if all(stances.get(g, False) for g in others)]
+                      if all(stances.get(g, False) for g in others) and self._candidate(x)]
             known = np.array([k for k in agreed if not rejected[k] and self.utility.acceptable[k]], dtype=np.int64)
             if len(known):
                 return self._nearest(obs, top(values, known))
