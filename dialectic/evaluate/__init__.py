@@ -11,7 +11,7 @@ from dialectic.dialogue import Step, Utterance
 from dialectic.evaluate._context import Context
 from dialectic.evaluate._evaluate import CORE_FIELDS, assemble, evaluate
 from dialectic.evaluate._influence import influence_graph
-from dialectic.evaluate._metric import METRICS, Metric, compute_metrics, load_metrics, metric
+from dialectic.evaluate._metric import METRICS, OMIT, Metric, compute_metrics, load_metrics, metric
 from dialectic.evaluate._model import LABELS, Evaluation, Inconsistency, Label
 from dialectic.evaluate._rescore import RescoreError, Rescorer, locate_scenario, score_trace
 from dialectic.evaluate._solved import solved
@@ -21,6 +21,7 @@ __all__ = [
     "CORE_FIELDS",
     "LABELS",
     "METRICS",
+    "OMIT",
     "Context",
     "Evaluation",
     "Inconsistency",

@@ -13,8 +13,7 @@ from dialectic.space import Outcome
 
 def acceptable(game: Game, group: str, outcome: Outcome) -> bool:
     """u_g(x) >= rho_g: the group's own reward model accepts x (the honest stance)."""
-    utility = game.utilities[group]
-    return bool(utility.acceptable[game.space.index(outcome)])
+    return game.utilities[group].accepts(outcome)  # a generated statement too: u_g clipped, over the pool
 
 
 def compatible(game: Game, settlement: Outcome | None) -> bool:

@@ -30,6 +30,16 @@ class Metric:
 
 METRICS: Registry[Metric] = Registry("metric")
 
+
+class _Omit:
+    def __repr__(self) -> str:
+        return "OMIT"
+
+
+#: What a metric returns for a run it does not concern (e.g. no statement was generated): it is left out of
+#: that run's evaluation, so evaluations of other runs are written exactly as before it existed.
+OMIT: Any = _Omit()
+
 #: The package whose modules define the shipped metrics.
 METRICS_PACKAGE = "dialectic.evaluate.metrics"
 
@@ -56,7 +66,9 @@ def load_metrics() -> Registry[Metric]:
 
 
 def compute_metrics(context: Context, names: list[str] | None = None) -> dict[str, Any]:
-    """Every registered metric (or the named ones) on one context, by name in sorted order."""
+    """Every registered metric (or the named ones) on one context, by name in sorted order; a metric that
+    returns OMIT is left out."""
     registry = load_metrics()
     chosen = list(registry) if names is None else names
-    return {name: registry.get(name).compute(context) for name in chosen}
+    values = {name: registry.get(name).compute(context) for name in chosen}
+    return {name: value for name, value in values.items() if value is not OMIT}

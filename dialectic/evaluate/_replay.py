@@ -18,6 +18,13 @@ answered and each group's reward for its view and proposal (recomputed from the 
 the end event. Each difference is an `Inconsistency` (field, recorded, replayed, turn). A trace with
 no end event (a run cut short) is not inconsistent: it is scored as its moves replay (`complete`
 false), ended if the replay says the run had ended, else still under way (no settlement).
+
+Statements generated during the run (the trace's statement events, `views: free`) are admitted to the
+game's pool first, in the order written: each text must hash to its recorded id, and each group's reward
+for it is scored again by the group's reward model (by its text; a served model through its backend) and
+compared with the record. Where a group's model cannot score text, the trace's record is used instead,
+only on the very scenario the run used (same content hash), and the replay says so
+(`GeneratedStatement.sources`, the evaluation's `generated_statements` metric).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from dialectic.dialogue import MEDIATOR, Move, Referee, Said, Table
 from dialectic.dialogue._referee import EndReason
 from dialectic.evaluate._model import Inconsistency
 from dialectic.game import Game
+from dialectic.scenario import scenario_hash
 from dialectic.space import Outcome
 from dialectic.trace import MoveEvent, NamedOutcome, RewardPair, Trace
 
@@ -52,6 +60,20 @@ class Ending:
 
 
 @dataclass(frozen=True)
+class GeneratedStatement:
+    """A statement generated during the run, as the replay admitted it: its id, text and the turn it was
+    first stated; each group's raw reward and where it comes from ("rescored": the group's reward model
+    scored the text here; "recorded": the trace's record, the model scoring no text; "unscored": neither)."""
+
+    id: str
+    text: str
+    turn: int
+    outcome: Outcome
+    rewards: dict[str, float | None]
+    sources: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Replay:
     opening: Table
     final: Table
@@ -64,6 +86,8 @@ class Replay:
     ending: Ending | None = None
     #: Where the trace disagrees with the replay (empty: consistent).
     inconsistencies: list[Inconsistency] = field(default_factory=list)
+    #: Statements generated during the run, in the order the trace records them.
+    statements: list[GeneratedStatement] = field(default_factory=list)
 
     @property
     def accepted_settlement(self) -> dict[str, bool]:
@@ -123,6 +147,14 @@ class _Checker:
         if recorded != replayed:
             self.differs(name, recorded, replayed, turn)
 
+    def agree(self, g: str, recorded: float | None, replayed: float | None) -> bool:
+        """A recorded reward against the model's, within REWARD_TOLERANCE of the group's scale."""
+        if recorded is None or replayed is None:
+            return recorded is None and replayed is None
+        utility = self.game.utilities[g]
+        scale = max(utility.high - utility.low, abs(replayed))
+        return abs(recorded - replayed) <= REWARD_TOLERANCE * scale
+
     def rewards(self, event: MoveEvent, move: Move, turn: int) -> None:
         """Each group's recorded reward for the move's view and proposal against its reward model
         (a move that records no rewards at all, as hand-written traces, is not checked)."""
@@ -141,18 +173,62 @@ class _Checker:
             for part, at in (("view", view_at), ("proposal", proposal_at)):
                 recorded: float | None = getattr(pair, part)
                 replayed_value = None if at is None else utility.reward_at(at)
-                if recorded is None or replayed_value is None:
-                    agree = recorded is None and replayed_value is None
-                else:
-                    scale = max(utility.high - utility.low, abs(replayed_value))
-                    agree = abs(recorded - replayed_value) <= REWARD_TOLERANCE * scale
-                if not agree:
+                if not self.agree(g, recorded, replayed_value):
                     self.differs(f"rewards.{g}.{part}", recorded, replayed_value, turn)
 
     def _pair(self, g: str, view_at: int, proposal_at: int | None) -> RewardPair:
         utility = self.game.utilities[g]
         return RewardPair(view=utility.reward_at(view_at),
                           proposal=None if proposal_at is None else utility.reward_at(proposal_at))
+
+
+def admit_statements(game: Game, trace: Trace, check: _Checker) -> list[GeneratedStatement]:
+    """Admit the trace's generated statements to the game's pool (in the order written) and settle each
+    group's reward for them: scored again where the model scores text, else the record (on the run's own
+    scenario only); every recorded reward is checked against the model's."""
+    if not trace.statements:
+        return []
+    space, admitted = game.space, []
+    admit = getattr(space, "admit", None)
+    own_scenario: bool | None = None
+    for event in trace.statements:
+        where = f"statements.{event.id}"
+        if admit is None:
+            check.differs(where, event.text, "no generated statement: the space is not a statement pool", event.turn)
+            continue
+        try:
+            outcome = admit(event.text)
+        except ValueError as error:
+            check.differs(where, event.text, str(error), event.turn)
+            continue
+        if space.label(outcome) != event.id:  # the text does not hash to its id (or is a pool statement)
+            check.differs(f"{where}.id", event.id, space.label(outcome), event.turn)
+        rewards: dict[str, float | None] = {}
+        sources: dict[str, str] = {}
+        for g in [*game.group_ids, *(h for h in event.rewards if h not in game.utilities)]:
+            utility, recorded = game.utilities.get(g), event.rewards.get(g)
+            if utility is None:
+                check.differs(f"{where}.rewards.{g}", recorded, None, event.turn)
+                continue
+            if utility.scores_text:
+                rewards[g], sources[g] = utility.reward(outcome), "rescored"
+                if not check.agree(g, recorded, rewards[g]):
+                    check.differs(f"{where}.rewards.{g}", recorded, rewards[g], event.turn)
+                continue
+            if own_scenario is None:
+                own_scenario = scenario_hash(game.scenario) == trace.header.scenario_hash
+            if recorded is None or not own_scenario:
+                rewards[g], sources[g] = None, "unscored"
+                if recorded is None:
+                    check.differs(f"{where}.rewards.{g}", None, "no reward recorded", event.turn)
+                continue
+            if utility.knows(outcome) and not check.agree(g, recorded, utility.reward(outcome)):
+                check.differs(f"{where}.rewards.{g}", recorded, utility.reward(outcome), event.turn)
+            else:
+                utility.remember(outcome, recorded)
+            rewards[g], sources[g] = utility.reward(outcome), "recorded"
+        admitted.append(GeneratedStatement(event.id, event.text, event.turn, outcome, rewards, sources))
+    return admitted
 
 
 def sort_key(item: Inconsistency) -> tuple[int, int, str]:
@@ -170,6 +246,7 @@ def replay(game: Game, trace: Trace) -> Replay:
     header, recorded_opening = trace.header, trace.opening
     check.value("header.order", list(header.order), list(referee.order))
     check.value("header.rounds", header.rounds, referee.rounds)
+    statements = admit_statements(game, trace, check)
 
     speaker, proposal = game.opening.speaker, game.opening.proposal
     views = {g: game.opening_view(g) for g in game.group_ids}
@@ -222,4 +299,4 @@ def replay(game: Game, trace: Trace) -> Replay:
         opening_views[MEDIATOR] = mediator_proposals[0]
         final_views[MEDIATOR] = mediator_proposals[-1]
     found = sorted(check.found, key=sort_key)
-    return Replay(opening, table, turns, settlement, opening_views, final_views, tables, ending, found)
+    return Replay(opening, table, turns, settlement, opening_views, final_views, tables, ending, found, statements)
