@@ -193,12 +193,15 @@ class BoundaryReport:
     moves: dict[str, int] = field(default_factory=dict)
     policies: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: Statements generated in the recorded dialogues (LLM agents with free views), replayed like the rest.
+    generated: int = 0
 
     def summary(self) -> str:
         checked = ", ".join(f"{g} ({self.policies[g]}: {n} moves)" for g, n in self.moves.items())
         skipped = "".join(f"; {g} not replayed: {why}" for g, why in self.skipped.items())
+        generated = f" ({self.generated} generated statements)" if self.generated else ""
         return (f"{self.strategy} on {self.scenario}, seed {self.seed}: identical moves under "
-                f"{self.perturbations} counterfactual games for {checked or 'no agent'}{skipped}")
+                f"{self.perturbations} counterfactual games for {checked or 'no agent'}{generated}{skipped}")
 
 
 def _differences(recorded: Move, replayed: Move) -> list[str]:
@@ -214,7 +217,11 @@ async def _replay(game: Game, card: StrategyCard, group: str, public0: PublicGam
                   what: str) -> list[Move]:
     """The agent of ``group`` built afresh from ``game`` and fed the recorded observations; the public
     record of the run (opening, opening views) is the recorded one. An LLM agent is answered from the
-    recorded chat replies and must send the recorded requests."""
+    recorded chat replies and must send the recorded requests. Statements generated during the recorded
+    run (free views) were said in public: the game's pool admits them first, numbered as the run did."""
+    adopt = getattr(game.space, "adopt", None)
+    if adopt is not None:
+        adopt(public0.space)
     public = dataclasses.replace(PublicGame.of(game), opening=public0.opening, opening_views=public0.opening_views)
     entry = card.entry_for(group, public0.opening.speaker)
     spec = policies.get(entry.policy)
@@ -295,6 +302,7 @@ def _record_run(scenario: Scenario, card: StrategyCard, seed: int, reward_backen
             raise
         finish_run(run, final, 0.0)
         public0 = run.session.public
+        report.generated += len(run.session.statements)
     del run
     gc.collect()  # the recorded game is gone: a policy that finds "the" Game in memory finds a counterfactual one
     return public0, logs
