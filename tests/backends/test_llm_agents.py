@@ -330,3 +330,43 @@ def test_served_trace_is_rescored_with_the_same_served_models(chat_srv, reward_s
     assert again["welfare"] == pytest.approx(result.evaluation.welfare, abs=1e-4)
     refused = CliRunner().invoke(app, ["score", str(result.trace_path)])
     assert refused.exit_code == 2 and "needs a reward backend" in refused.output
+
+
+def test_free_views_are_scored_by_the_served_models_and_rescored(chat_srv, reward_srv, tiny_models, vllm_backends,
+                                                                  tmp_path):
+    """`views: free` over the real servers: an agent's own words are scored live over /classify, recorded once
+    with every group's reward (each the server's score of the text asked alone), and `dialectic score` with the
+    served models admits them again and reproduces the evaluation."""
+    import hashlib
+
+    from typer.testing import CliRunner
+
+    from dialectic.backends.endpoints import save_endpoints
+    from dialectic.backends.reward_http import HTTPRewardClient
+    from dialectic.cli import app
+    from dialectic.scenario.importers._yaml import dump_scenario
+
+    scenario_file = tmp_path / "waterfront.yaml"
+    scenario_file.write_text(dump_scenario(waterfront(rounds=2), "served-waterfront with the test adapters"),
+                             encoding="utf-8")
+    for seed in range(4):  # the first seed whose dialogue plays a statement of an agent's own
+        result = run_dialogue(scenario_file, "llm-free", seed=seed, out=tmp_path / "runs", backends=vllm_backends)
+        if result.trace.statements:
+            break
+    statements = result.trace.statements
+    assert statements, "no seed of 0-3 generated a statement"
+    TIMINGS["free-views dialogue (s), generated statements"] = f"{result.seconds_dialogue:.1f}, {len(statements)}"
+    alone = HTTPRewardClient(reward_srv.url)
+    for statement in statements:
+        assert statement.id == "gen-" + hashlib.sha256(statement.text.encode()).hexdigest()[:12]
+        for group, adapter in ADAPTERS.items():
+            assert statement.rewards[group] == pytest.approx(alone.score_sync(adapter, [statement.text])[0], abs=1e-4)
+    generated = result.evaluation.metrics["generated_statements"]
+    assert generated["count"] == len(statements) and generated["rescored"]
+    file = save_endpoints(endpoints(chat_srv, reward_srv, tiny_models), tmp_path / "endpoints.json")
+    out = CliRunner().invoke(app, ["score", str(result.trace_path), "--json", "--endpoints", str(file)])
+    assert out.exit_code == 0, out.output
+    again = json.loads(out.output.strip().splitlines()[-1])
+    assert again["consistent"] and again["label"] == result.evaluation.label
+    assert again["welfare"] == pytest.approx(result.evaluation.welfare, abs=1e-4)
+    assert [s["id"] for s in again["metrics"]["generated_statements"]["statements"]] == [s.id for s in statements]
