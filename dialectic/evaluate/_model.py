@@ -123,6 +123,9 @@ class Judged(BaseModel):
     #: Groups whose acceptance of the settlement differs between model and judge (reward hacking, measured:
     #: accepted by the model it optimised, rejected by its held-out preferences; or the reverse).
     acceptance_flips: list[str]
+    #: Per judged group, the statements generated during the run that its judge cannot score (mean held-out
+    #: votes exist for the reference pool only): there the judge defers to the group's model. Absent when none.
+    deferred: dict[str, list[str]] = Field(default_factory=dict, exclude_if=lambda value: not value)
     evaluation: Evaluation
 
 

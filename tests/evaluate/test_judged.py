@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +243,58 @@ def test_the_judges_keep_the_runs_opening_when_the_scenario_writes_none() -> Non
     judges = judge_game(game)
     assert judges is not None and judges.utilities["a"].best() == game.space.parse(o("x2y2"))
     assert judges.opening == game.opening and game.space.names(game.opening.proposal) == o("x0y0")
+
+
+# -- statements generated during a run (views: free) -------------------------------------------------------
+
+POOL_SPEC: dict[str, Any] = {
+    "name": "pool",
+    "space": {"kind": "statements", "statements": [
+        {"id": "s1", "text": "The park goes by the water."}, {"id": "s2", "text": "The harbour grows."},
+        {"id": "s3", "text": "Half park, half harbour."}]},
+    "groups": [
+        {"id": "a", "share": 0.5, "reservation": 0.5, "reward": {"kind": "statements",
+                                                                  "scores": {"s1": 1, "s2": 0, "s3": 0.5}}},
+        {"id": "b", "share": 0.5, "reservation": 0.5, "reward": {"kind": "statements",
+                                                                  "scores": {"s1": 0, "s2": 1, "s3": 0.5}},
+         # b's held-out votes rank the pool the other way round; they exist for the pool only.
+         "judge": {"kind": "statements", "scores": {"s1": 1, "s2": 0, "s3": 0.5}}},
+    ],
+    "opening": {"speaker": "a", "proposal": "s1"},
+}
+
+
+def test_a_judge_that_cannot_score_generated_text_defers_to_the_model_and_says_so() -> None:
+    """b states a view in its own words and tables s3; a accepts s3. The models' rewards for b's statement come
+    from the trace's record (the statements kind scores no text; the run's own scenario, by content hash):
+    a .8, b .9. By the models: s3 gives (.5, .5), both accept; a's view s1 is worth 0 to b's model, so the
+    views are not compatible: settled. b's judge holds held-out votes on s1..s3 only: on b's statement it
+    defers to b's model (.9), and s1 is worth 1 to it, so by the judges the views are compatible and not
+    identical: reconciled. `deferred` names the statement."""
+    from dialectic.scenario import scenario_hash
+    from dialectic.space._statements import generated_id
+    from dialectic.trace import StatementEvent
+
+    game = make_game(POOL_SPEC)
+    text = "Boats by day, a park by night."
+    sid = generated_id(text)
+    dialogue = Dialogue(game, "a", {"statement": "s1"}, {"a": {"statement": "s1"}, "b": {"statement": "s2"}})
+    trace = dialogue.say("b", {"statement": sid}, proposal={"statement": "s3"}, accepts=False).say(
+        "a", {"statement": "s1"}, accepts=True).end({"statement": "s3"}, ["a", "b"])
+    trace = dataclass_replace(trace, header=trace.header.model_copy(update={"scenario_hash": scenario_hash(
+        game.scenario)}), statements=[StatementEvent(id=sid, text=text, turn=1, rewards={"a": 0.8, "b": 0.9})])
+    evaluation = evaluate(game, trace)
+    assert evaluation.consistent, evaluation.inconsistencies
+    assert evaluation.label == "settled" and evaluation.compatible and not evaluation.compatible_views
+    judged = evaluation.judged
+    assert judged is not None and judged.deferred == {"b": [sid]}
+    assert (judged.label_by_judges, judged.label_flipped, judged.acceptance_flips) == ("reconciled", True, [])
+    by = judged.evaluation
+    assert by.compatible_views and not by.identical_views and by.capitulation == {"a": False, "b": False}
+    assert by.final_views == evaluation.final_views == {"a": {"statement": "s1"}, "b": {"statement": sid}}
+    assert "deferred" in evaluation.model_dump(mode="json")["judged"]
+
+
+def test_no_deferred_key_when_the_judges_scored_everything() -> None:
+    game = make_game(judged_spec())
+    assert "deferred" not in evaluate(game, reconciled_trace(game)).model_dump(mode="json")["judged"]
