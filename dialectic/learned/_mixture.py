@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from dialectic.learned._bt import L2, Pairs, fit_pairs, log_sigmoid, one_blas_thread, pairs_of
+from dialectic.learned._bt import L2, Pairs, fit_pairs, log_sigmoid, one_blas_thread, pair_margins, pairs_of
 
 EStep = Literal["hard", "soft"]
 Init = Literal["auto", "kmeans++", "random"]
@@ -84,7 +84,10 @@ class MixtureFit:
 
 @dataclass(frozen=True)
 class _Problem:
-    """The training data, prepared once for every restart."""
+    """The training data, prepared once for every restart: the comparisons as distinct item pairs, and two
+    sparse (annotators, pairs) count matrices (comparisons of each annotator on each pair won by the pair's
+    first item, and by its second), so an annotator's log-likelihood under every head is two sparse
+    products and a component's pair counts are one."""
 
     X: np.ndarray
     pairs: Pairs
@@ -92,33 +95,51 @@ class _Problem:
     n_annotators: int
     l2: float
     active: np.ndarray  # (n_annotators,) bool: annotators with comparisons (sizes and shares count only them)
+    first_won: Any  # scipy.sparse csr (n_annotators, n_pairs)
+    second_won: Any
+
+    @classmethod
+    def build(cls, X: np.ndarray, pairs: Pairs, annotator: np.ndarray, n_annotators: int, l2: float) -> _Problem:
+        from scipy.sparse import csr_matrix
+
+        shape = (n_annotators, len(pairs))
+        second = pairs.second_won.astype(np.float64)
+        first_won = csr_matrix((1.0 - second, (annotator, pairs.index)), shape=shape)
+        second_won = csr_matrix((second, (annotator, pairs.index)), shape=shape)
+        for matrix in (first_won, second_won):
+            matrix.sum_duplicates()
+            matrix.eliminate_zeros()
+        active = np.bincount(annotator, minlength=n_annotators) > 0
+        return cls(X, pairs, annotator, n_annotators, l2, active, first_won, second_won)
 
     def shares(self, z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(sizes, shares) of the components among the active annotators."""
         sizes = np.bincount(z[self.active], minlength=k)
         return sizes, sizes / max(int(sizes.sum()), 1)
 
-    def pair_loglik(self, W: np.ndarray) -> np.ndarray:
-        """(n_pairs, k) log sigmoid of every pair's margin under every head."""
-        scores = self.X @ W.T
-        return log_sigmoid(scores[self.pairs.chosen] - scores[self.pairs.rejected])
-
     def annotator_loglik(self, W: np.ndarray) -> np.ndarray:
-        """L (n_annotators, k): each annotator's total log-likelihood under each head."""
-        per_pair = self.pair_loglik(W)
-        out = np.empty((self.n_annotators, W.shape[0]))
-        for k in range(W.shape[0]):
-            out[:, k] = np.bincount(self.annotator, weights=per_pair[self.pairs.index, k],
-                                    minlength=self.n_annotators)
-        return out
+        """L (n_annotators, k): each annotator's total log-likelihood under each head (a first-item win adds
+        log sigmoid(m), a second-item win log sigmoid(m) - m, m the pair's margin)."""
+        margins = pair_margins(self.X, W, self.pairs)
+        log_first = log_sigmoid(margins)
+        return np.asarray(self.first_won @ log_first + self.second_won @ (log_first - margins))
 
     def penalty(self, W: np.ndarray) -> float:
         return 0.5 * self.l2 * float(np.sum(W * W))
 
+    def counts(self, R: np.ndarray) -> np.ndarray:
+        """(k, 2, n_pairs): each component's pair counts (first-item wins, second-item wins), every
+        annotator's comparisons weighted by its responsibility R[a, k] (one-hot for a hard assignment)."""
+        return np.stack([np.asarray(self.first_won.T @ R).T, np.asarray(self.second_won.T @ R).T], axis=1)
+
     def hard_counts(self, z: np.ndarray, k: int) -> np.ndarray:
-        """(k, n_pairs): each component's pair counts under assignment z."""
-        key = z[self.annotator] * len(self.pairs) + self.pairs.index
-        return np.bincount(key, minlength=k * len(self.pairs)).reshape(k, len(self.pairs)).astype(np.float64)
+        R = np.zeros((self.n_annotators, k))
+        R[np.arange(self.n_annotators), z] = 1.0
+        return self.counts(R)
+
+    def annotator_counts(self, a: int) -> np.ndarray:
+        """(2, n_pairs): one annotator's pair counts."""
+        return np.stack([self.first_won[a].toarray()[0], self.second_won[a].toarray()[0]])
 
     def m_step(self, counts: np.ndarray, W: np.ndarray) -> np.ndarray:
         return np.stack([fit_pairs(self.X, self.pairs, counts[k], l2=self.l2, w0=W[k])
@@ -127,25 +148,14 @@ class _Problem:
 
 def _unit_directions(problem: _Problem) -> np.ndarray:
     """Each annotator's preference direction sum(x_chosen - x_rejected), unit length (zero if none)."""
-    n_items = len(problem.X)
-    ch = problem.pairs.chosen[problem.pairs.index]
-    rj = problem.pairs.rejected[problem.pairs.index]
-    d = problem.X.shape[1]
-    directions = np.zeros((problem.n_annotators, d))
-    # (annotator, item) net counts, accumulated in blocks of annotators so memory stays O(block * items).
-    block = max(1, 2_000_000 // max(n_items, 1))
-    order = np.argsort(problem.annotator, kind="stable")
-    bounds = np.searchsorted(problem.annotator[order], np.arange(0, problem.n_annotators + block, block))
-    for b in range(len(bounds) - 1):
-        rows = order[bounds[b]:bounds[b + 1]]
-        if not len(rows):
-            continue
-        first = b * block
-        size = min(block, problem.n_annotators - first)
-        local = problem.annotator[rows] - first
-        net = (np.bincount(local * n_items + ch[rows], minlength=size * n_items)
-               - np.bincount(local * n_items + rj[rows], minlength=size * n_items)).reshape(size, n_items)
-        directions[first:first + size] = net.astype(np.float64) @ problem.X
+    from scipy.sparse import csr_matrix
+
+    pairs, n_pairs = problem.pairs, len(problem.pairs)
+    rows = np.concatenate([np.arange(n_pairs), np.arange(n_pairs)])
+    incidence = csr_matrix((np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
+                            (rows, np.concatenate([pairs.first, pairs.second]))), shape=(n_pairs, len(problem.X)))
+    net_items = (problem.first_won - problem.second_won) @ incidence  # (annotators, items), sparse
+    directions = np.asarray(net_items @ problem.X)
     norms = np.linalg.norm(directions, axis=1, keepdims=True)
     return np.divide(directions, norms, out=np.zeros_like(directions), where=norms > 0)
 
@@ -157,24 +167,25 @@ def kmeanspp_assignment(directions: np.ndarray, k: int, rng: np.random.Generator
     so far), refined by Lloyd's iterations on the candidates; every row goes to its nearest centre."""
     pool = np.arange(len(directions)) if candidates is None else np.flatnonzero(candidates)
     points = directions[pool]
+    norms = np.sum(points * points, axis=1)
     tries = 2 + int(np.log(k))
 
-    def sq(centre: np.ndarray) -> np.ndarray:
-        return np.sum((points - centre) ** 2, axis=1)
+    def sq(centres: np.ndarray, of: np.ndarray = points, of_norms: np.ndarray = norms) -> np.ndarray:
+        """(rows, centres) squared distances."""
+        return np.maximum(of_norms[:, None] + np.sum(centres * centres, axis=1)[None, :] - 2.0 * of @ centres.T, 0.0)
 
-    centres = [points[rng.integers(len(points))]]
-    nearest = sq(centres[0])
+    C = points[[rng.integers(len(points))]]
+    nearest = sq(C)[:, 0]
     for _ in range(1, k):
         total = nearest.sum()
         picks = (rng.integers(len(points), size=tries) if total <= 0
                  else rng.choice(len(points), size=tries, p=nearest / total))
-        options = [np.minimum(nearest, sq(points[p])) for p in picks]
-        best = int(np.argmin([o.sum() for o in options]))
-        centres.append(points[picks[best]])
-        nearest = options[best]
-    C = np.stack(centres)
+        options = np.minimum(nearest[:, None], sq(points[picks]))
+        best = int(np.argmin(options.sum(axis=0)))
+        C = np.vstack([C, points[picks[best]]])
+        nearest = options[:, best]
     for _ in range(LLOYD_ITER):
-        labels = np.argmin(np.stack([sq(c) for c in C], axis=1), axis=1)
+        labels = np.argmin(sq(C), axis=1)
         moved = C.copy()
         for j in range(k):
             if np.any(labels == j):
@@ -182,8 +193,7 @@ def kmeanspp_assignment(directions: np.ndarray, k: int, rng: np.random.Generator
         if np.allclose(moved, C):
             break
         C = moved
-    distances = np.stack([np.sum((directions - c) ** 2, axis=1) for c in C], axis=1)
-    return np.argmin(distances, axis=1).astype(np.int64)
+    return np.argmin(sq(C, directions, np.sum(directions * directions, axis=1)), axis=1).astype(np.int64)
 
 
 def incremental_assignment(problem: _Problem, k: int, max_iter: int, tol: float) -> np.ndarray:
@@ -210,9 +220,13 @@ def _hard_estep(L: np.ndarray, current: np.ndarray) -> np.ndarray:
     return np.where(keep, current, best).astype(np.int64)
 
 
-def _hard_objective(problem: _Problem, W: np.ndarray, z: np.ndarray) -> float:
-    L = problem.annotator_loglik(W)
+def _hard_value(problem: _Problem, L: np.ndarray, z: np.ndarray, W: np.ndarray) -> float:
+    """J of hard EM from the annotators' log-likelihoods L under the heads W."""
     return float(L[np.arange(len(z)), z].sum()) - problem.penalty(W)
+
+
+def _hard_objective(problem: _Problem, W: np.ndarray, z: np.ndarray) -> float:
+    return _hard_value(problem, problem.annotator_loglik(W), z, W)
 
 
 def _logsumexp_rows(A: np.ndarray) -> np.ndarray:
@@ -229,25 +243,24 @@ def _soft_objective(problem: _Problem, W: np.ndarray, pi: np.ndarray) -> tuple[f
     return float(total.sum()) - problem.penalty(W), np.exp(A - total[:, None])
 
 
-def _reseed(problem: _Problem, W: np.ndarray, z: np.ndarray, objective: float) -> tuple[np.ndarray, np.ndarray,
-                                                                                         float]:
-    """Re-seed empty components (module docstring); return (W, z, J), never with a lower J."""
+def _reseed(problem: _Problem, W: np.ndarray, z: np.ndarray, objective: float, L: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Re-seed empty components (module docstring); return (W, z, J, L), never with a lower J."""
     k = len(W)
+    seen = np.bincount(problem.annotator, minlength=problem.n_annotators)
     for empty in np.flatnonzero(problem.shares(z, k)[0] == 0):
-        L = problem.annotator_loglik(W)
-        seen = np.bincount(problem.annotator, minlength=problem.n_annotators)
         own = L[np.arange(len(z)), z] / np.maximum(seen, 1)
         candidates = [int(a) for a in np.argsort(own, kind="stable") if seen[a] > 0][:RESEED_TRIES]
         for a in candidates:
-            counts = np.bincount(problem.pairs.index[problem.annotator == a], minlength=len(problem.pairs))
             trial = W.copy()
-            trial[empty] = fit_pairs(problem.X, problem.pairs, counts.astype(np.float64), l2=problem.l2)
-            moved = _hard_estep(problem.annotator_loglik(trial), z)
-            value = _hard_objective(problem, trial, moved)
+            trial[empty] = fit_pairs(problem.X, problem.pairs, problem.annotator_counts(a), l2=problem.l2)
+            L_trial = problem.annotator_loglik(trial)
+            moved = _hard_estep(L_trial, z)
+            value = _hard_value(problem, L_trial, moved, trial)
             if value >= objective and np.any(moved[problem.active] == empty):
-                W, z, objective = trial, moved, value
+                W, z, objective, L = trial, moved, value, L_trial
                 break
-    return W, z, objective
+    return W, z, objective, L
 
 
 def _run(problem: _Problem, k: int, z0: np.ndarray, estep: EStep, max_iter: int, tol: float,
@@ -259,23 +272,24 @@ def _run(problem: _Problem, k: int, z0: np.ndarray, estep: EStep, max_iter: int,
     iterations = 0
     if estep == "hard":
         z = z0
-        J = _hard_objective(problem, W, z)
+        L = problem.annotator_loglik(W)
+        J = _hard_value(problem, L, z, W)
         trace = [J]
         for _ in range(max_iter):
             iterations += 1
             tick()
-            z_new = _hard_estep(problem.annotator_loglik(W), z)
-            J_e = _hard_objective(problem, W, z_new)
-            W_new, z_new, J_e = _reseed(problem, W, z_new, J_e)
+            z_new = _hard_estep(L, z)
+            W_new, z_new, _, L_new = _reseed(problem, W, z_new, _hard_value(problem, L, z_new, W), L)
             if np.array_equal(z_new, z) and np.array_equal(W_new, W):
                 converged = True
                 break
             W_new = problem.m_step(problem.hard_counts(z_new, k), W_new)
-            J_new = _hard_objective(problem, W_new, z_new)
+            L_new = problem.annotator_loglik(W_new)
+            J_new = _hard_value(problem, L_new, z_new, W_new)
             if J_new < J:  # only by rounding: keep the better state and stop
                 converged, refused_drop = True, J - J_new
                 break
-            W, z = W_new, z_new
+            W, z, L = W_new, z_new, L_new
             trace.append(J_new)
             if J_new - J < tol * (1.0 + abs(J)):
                 converged = True
@@ -283,8 +297,8 @@ def _run(problem: _Problem, k: int, z0: np.ndarray, estep: EStep, max_iter: int,
                 break
             J = J_new
         # The returned assignment is the E-step of the returned heads (what a seen annotator keeps).
-        z_final = _hard_estep(problem.annotator_loglik(W), z)
-        J_final = _hard_objective(problem, W, z_final)
+        z_final = _hard_estep(L, z)
+        J_final = _hard_value(problem, L, z_final, W)
         if not np.array_equal(z_final, z) and J_final >= J:
             z, J = z_final, J_final
             trace.append(J)
@@ -298,9 +312,7 @@ def _run(problem: _Problem, k: int, z0: np.ndarray, estep: EStep, max_iter: int,
             iterations += 1
             tick()
             pi_new = R[problem.active].mean(axis=0)
-            counts = np.stack([np.bincount(problem.pairs.index, weights=R[problem.annotator, j],
-                                           minlength=len(problem.pairs)) for j in range(k)])
-            W_new = problem.m_step(counts, W)
+            W_new = problem.m_step(problem.counts(R), W)
             J_new, R_new = _soft_objective(problem, W_new, pi_new)
             if J_new < J:
                 converged, refused_drop = True, J - J_new
@@ -313,8 +325,7 @@ def _run(problem: _Problem, k: int, z0: np.ndarray, estep: EStep, max_iter: int,
                 converged = True
                 break
         z = np.argmax(R, axis=1).astype(np.int64)
-    L = problem.annotator_loglik(W)
-    loglik = float(L[np.arange(len(z)), z].sum()) if estep == "hard" else J + problem.penalty(W)
+    loglik = J + problem.penalty(W)  # hard: sum_a L[a, z_a]; soft: the mixture log-likelihood
     return MixtureFit(weights=W, assignment=z, responsibilities=R, mixing=np.asarray(pi, dtype=np.float64),
                       loglik_trace=trace, loglik=loglik, objective=J,
                       sizes=problem.shares(z, k)[0], iterations=iterations, estep=estep, converged=converged,
@@ -358,7 +369,7 @@ def fit_mixture(X: np.ndarray, chosen: np.ndarray, rejected: np.ndarray, annotat
     if k > int(active.sum()):
         raise ValueError(f"k = {k} components need at least {k} annotators with comparisons; found "
                          f"{int(active.sum())}")
-    problem = _Problem(X, pairs, annotator, n_annotators, l2, active)
+    problem = _Problem.build(X, pairs, annotator, n_annotators, l2)
     if init not in ("auto", "kmeans++", "random"):
         raise ValueError(f"init must be 'auto', 'kmeans++' or 'random', found {init!r}")
     directions = _unit_directions(problem) if init != "random" else None

@@ -37,7 +37,7 @@ def _direct(X, chosen, rejected, l2, weights=None):
 def test_gradient_matches_finite_differences() -> None:
     X, _, chosen, rejected = _synthetic(12, 5, 300, seed=1)
     pairs = pairs_of(chosen, rejected, len(X))
-    counts = pairs.weights(np.random.default_rng(2).uniform(0.1, 2.0, len(chosen)))
+    counts = pairs.counts(np.random.default_rng(2).uniform(0.1, 2.0, len(chosen)))
     w = np.random.default_rng(3).normal(size=5)
     value, grad = objective(w, X, pairs, counts, l2=0.7)
     step = 1e-6
@@ -77,12 +77,19 @@ def test_recovers_known_weights() -> None:
 def test_a_fit_is_never_worse_than_its_start_and_no_data_gives_zero() -> None:
     X, _, chosen, rejected = _synthetic(10, 3, 100, seed=9)
     pairs = pairs_of(chosen, rejected, len(X))
-    counts = pairs.weights()
+    counts = pairs.counts()
     best = fit_pairs(X, pairs, counts, l2=1.0)
     assert objective(best, X, pairs, counts, 1.0)[0] >= objective(np.ones(3), X, pairs, counts, 1.0)[0]
     again = fit_pairs(X, pairs, counts, l2=1.0, w0=best)
     assert objective(again, X, pairs, counts, 1.0)[0] >= objective(best, X, pairs, counts, 1.0)[0]
-    np.testing.assert_array_equal(fit_pairs(X, pairs, np.zeros(len(pairs)), l2=1.0, w0=np.ones(3)), np.zeros(3))
+    np.testing.assert_array_equal(fit_pairs(X, pairs, np.zeros((2, len(pairs))), l2=1.0, w0=np.ones(3)), np.zeros(3))
+
+
+def test_both_orders_of_a_pair_share_one_margin() -> None:
+    chosen, rejected = np.array([0, 1, 1, 2, 0]), np.array([1, 0, 0, 0, 2])
+    pairs = pairs_of(chosen, rejected, 3)
+    assert len(pairs) == 2 and list(pairs.first) == [0, 0] and list(pairs.second) == [1, 2]
+    np.testing.assert_array_equal(pairs.counts(), [[1, 1], [2, 1]])  # {0,1}: 0 won once, 1 twice; {0,2}: 1, 1
 
 
 def test_separable_data_stays_finite_and_onehot_weights_centre_per_issue() -> None:

@@ -44,7 +44,7 @@ def test_the_log_likelihood_never_decreases(estep: str) -> None:
 
 def test_the_trace_is_the_objective_the_fit_reports() -> None:
     X, chosen, rejected, annotator, group = planted([30, 10], 20, 3)
-    problem = _Problem(X, pairs_of(chosen, rejected, len(X)), annotator, len(group), 1.0, np.ones(len(group), bool))
+    problem = _Problem.build(X, pairs_of(chosen, rejected, len(X)), annotator, len(group), 1.0)
     hard = fit_mixture(X, chosen, rejected, annotator, len(group), 2, seed=0)
     assert hard.loglik_trace[-1] == pytest.approx(_hard_objective(problem, hard.weights, hard.assignment), rel=1e-12)
     soft = fit_mixture(X, chosen, rejected, annotator, len(group), 2, estep="soft", seed=0)
