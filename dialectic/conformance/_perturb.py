@@ -48,6 +48,8 @@ def perturb_others(scenario: Scenario, keep: str, seed: int) -> Scenario:
     data = scenario.model_dump(mode="python")
     for group in data["groups"]:
         if group["id"] == keep:
+            # the spec itself, not its dump: a learned reward keeps the folder its model path is read from
+            group["reward"] = scenario.group(keep).reward
             continue
         reward, worst, best = _random_reward(scenario.space, rng)
         group["reward"] = reward

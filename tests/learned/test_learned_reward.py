@@ -165,3 +165,22 @@ def test_statement_rewards_equal_the_model_scores_and_score_new_text(shared_data
                                                   "component": 0}]))
     assert errors[0].startswith("groups[0].reward.model: expected a model of outcomes (onehot features) for a "
                                 "discrete space, found a statement model (minilm features)")
+
+
+def test_the_boundary_checks_counterfactuals_keep_a_learned_reward(
+        outcome_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dialectic.conformance re-validates the scenario with the other groups' rewards randomised: the kept
+    group's learned model is still read relative to the scenario file."""
+    from dialectic.conformance._perturb import perturb_others
+
+    folder = tmp_path / "scenario"
+    folder.mkdir()
+    relative = _link(folder, outcome_model)
+    path = _write(folder, MAJORITY, [{"kind": "learned", "model": relative, "component": "majority"},
+                                     {"kind": "learned", "model": relative, "component": "minority"}])
+    monkeypatch.chdir(tmp_path)
+    scenario = load_scenario(path)
+    perturbed = perturb_others(scenario, "minority", seed=3)
+    assert perturbed.group("majority").reward.kind == "additive"
+    game, original = Game(perturbed), Game(scenario)
+    np.testing.assert_array_equal(game.utilities["minority"].rewards, original.utilities["minority"].rewards)
