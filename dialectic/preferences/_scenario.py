@@ -304,7 +304,9 @@ def import_polis_heldout(
         "opening": {"speaker": largest.id, "proposal": favourites[largest.id]},
     }
     report.left_out = left_out
-    report.scenario = validate_scenario(scenario_data, str(directory))
+    # A learned reward names its model relative to the scenario file's folder (where the model was written).
+    report.scenario = validate_scenario(scenario_data, str(directory),
+                                        base=None if model_dir is None else model_dir.parent)
     return report
 
 

@@ -154,3 +154,67 @@ def test_bad_input_is_a_located_error_and_exit_2(small: Path, tmp_path: Path) ->
              "participants-votes.csv: votes: expected two comments")
     with pytest.raises(ScenarioError):
         import_polis_heldout(small, "polis", heldout=0.01, **OPTIONS)  # rounds to no held-out participant
+
+
+# -- --groups learned: the mixture's components, judged by the held-out participants an E-step assigns ------
+
+@pytest.fixture(scope="module")
+def learned(small: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    out = tmp_path_factory.mktemp("learned") / "lyp.yaml"
+    result = runner.invoke(app, ["import", "polis", str(small), "--groups", "learned", "-k", "2", "--seed", "1",
+                                 "--min-seen", "1", "--statements", "12", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+def test_learned_groups_are_the_mixtures_components_judged_by_an_independent_e_step(
+        small: Path, learned: tuple[Path, Any]) -> None:
+    from dialectic.learned import text_features
+
+    path, result = learned
+    scenario = load_scenario(path)
+    model_dir = path.parent / "lyp.model"
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    heads = np.load(model_dir / "heads.npy")
+    assert manifest["k"] == 2 and manifest["data"]["reader"] == "polis" and "lyp.model" in result.output
+    components = [c for c in manifest["components"] if c["annotators"] > 0]
+    assert [g.id for g in scenario.groups] == [f"component-{c['name']}" for c in components]
+    total = sum(c["annotators"] for c in components)
+    _, rows = _csv(small)
+    data, _ = read_polis_comparisons(small)
+    split = split_annotators(data, heldout_comparisons=0.0, heldout_annotators=0.2, seed=1)
+    # The E-step by hand: each held-out participant to the head with the highest log-likelihood of its comparisons.
+    phi = text_features(list(data.items))
+    held_component: dict[str, int] = {}
+    for a in np.flatnonzero(split.unseen):
+        mine = data.annotator == a
+        margins = (phi[data.chosen[mine]] - phi[data.rejected[mine]]) @ heads.T
+        held_component[data.annotators[a]] = int(np.argmax(-np.logaddexp(0.0, -margins).sum(axis=0)))
+    pool = scenario.space.statements
+    texts = [s.text for s in pool]
+    by_participant = {r["participant"]: r for r in rows}
+    for group, component in zip(scenario.groups, components, strict=True):
+        c = [x["name"] for x in manifest["components"]].index(component["name"])
+        assert group.share == pytest.approx(component["annotators"] / total, abs=1e-6)
+        assert group.reward.kind == "learned" and group.reward.model == "lyp.model"  # type: ignore[union-attr]
+        assert group.reward.component == component["name"]  # type: ignore[union-attr]
+        rewards = text_features(texts) @ heads[c]
+        assert group.reservation == pytest.approx(float(np.quantile(rewards, 0.5)), abs=1e-6)
+        members = [by_participant[p] for p, k in held_component.items() if k == c]
+        if not members:
+            assert group.judge is None
+            continue
+        assert group.judge is not None
+        for statement in pool:
+            judge, n = _mean(members, statement.id.removeprefix("c"))
+            assert n >= 1 and group.judge.scores[statement.id] == pytest.approx(judge, abs=1e-6)  # type: ignore[union-attr]
+
+
+def test_a_run_on_the_learned_scenario_is_judged(learned: tuple[Path, Any], tmp_path: Path) -> None:
+    path, _ = learned
+    run = runner.invoke(app, ["run", str(path), "--strategy", "boulware", "--json", "--out", str(tmp_path)])
+    assert run.exit_code == 0, run.output
+    evaluation = json.loads(run.output)
+    judges = [g.id for g in load_scenario(path).groups if g.judge is not None]
+    assert judges and evaluation["judged"]["judges"] == judges
+    assert evaluation["judged"]["label_by_models"] == evaluation["label"]
