@@ -96,3 +96,26 @@ def test_eval_of_a_directory_that_is_no_model_exits_2(data_file: Path, tmp_path:
     assert "expected a fitted model directory" in _error(_run("eval", tmp_path / "none", data_file))
     (tmp_path / "half").mkdir()
     assert "manifest.json: expected the model's manifest.json" in _error(_run("eval", tmp_path / "half", data_file))
+
+
+def test_a_polis_folder_with_a_missing_column_exits_2(tmp_path: Path) -> None:
+    folder = tmp_path / "polis"
+    folder.mkdir()
+    (folder / "comments.csv").write_text("comment-id,comment-body\n0,Hello\n")  # no "moderated"
+    (folder / "participants-votes.csv").write_text("participant,group-id,0\n1,0,1\n")
+    message = _error(_run("fit", folder, "-o", tmp_path / "x"))
+    assert f"{folder / 'comments.csv'}" in message and "moderated" in message
+
+
+def test_eval_on_other_data_scores_every_comparison(data_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    assert _run("fit", data_file, "--scenario", MAJORITY, "-k", "2", "-o", out).exit_code == 0
+    fresh = write_comparisons(sample_comparisons(MAJORITY, {"majority": 30, "minority": 30}, 20, 0.1, seed=9),
+                              tmp_path / "fresh.jsonl")
+    result = _run("eval", out, fresh, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["same_data"] is False
+    # annotators named like the fit's keep their components; the others are assigned on half their comparisons
+    assert summary["seen_annotators"] + summary["unseen_annotators"] == 60 and summary["unseen_annotators"] > 0
+    assert summary["ari"] >= 0.9
