@@ -2,6 +2,7 @@
 
 from dialectic.learned._bt import L2, fit_bt
 from dialectic.learned._evaluate import FitEvaluation, evaluate_fit
+from dialectic.learned._export import ExportedModel, ExportError, export_fitted_model, export_statement_model
 from dialectic.learned._features import FeatureSpec, additive_points, build_features, feature_spec, features
 from dialectic.learned._fit import FitOptions, fit_preferences
 from dialectic.learned._metrics import accuracy, adjusted_rand_index, mean_loglik
@@ -14,6 +15,8 @@ __all__ = [
     "L2",
     "POOLER_SCALE",
     "Comparisons",
+    "ExportError",
+    "ExportedModel",
     "FeatureSpec",
     "FitEvaluation",
     "FitOptions",
@@ -26,6 +29,8 @@ __all__ = [
     "adjusted_rand_index",
     "build_features",
     "evaluate_fit",
+    "export_fitted_model",
+    "export_statement_model",
     "feature_spec",
     "features",
     "fit_bt",

@@ -87,3 +87,104 @@ def test_texts_are_cut_at_256_tokens(statements: list[str]) -> None:
     a, b = text_features([head + " the minimum wage is good", head + " nobody agrees with anything"])
     assert np.array_equal(a, b)
     assert not np.array_equal(text_features(["the minimum wage is good"]), text_features(["nobody agrees"]))
+
+
+# -- the export ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def fitted(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3-component mixture fitted on a real Polis conversation's votes (minilm features), saved as a directory."""
+    from dialectic.learned import FitOptions, feature_spec, fit_preferences
+    from dialectic.learned._model import SplitInfo
+    from dialectic.preferences import read_polis_comparisons, split_annotators
+
+    data, _ = read_polis_comparisons(shared_data / "polis" / "15-per-hour-seattle")
+    split = split_annotators(data, seed=0)
+    info = SplitInfo(heldout_comparisons=0.2, heldout_annotators=0.2, seed=0, train=len(split.train),
+                     heldout_seen=len(split.heldout_seen), heldout_unseen=len(split.heldout_unseen))
+    model, _ = fit_preferences(data, split.train, split.heldout_seen, text_features(list(data.items)),
+                               feature_spec("minilm"), info, FitOptions(k=3, restarts=2, seed=0))
+    return Path(model.save(tmp_path_factory.mktemp("fit") / "seattle-k3"))
+
+
+@pytest.fixture(scope="session")
+def exported(fitted: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dialectic.learned import export_fitted_model
+
+    return export_fitted_model(fitted, tmp_path_factory.mktemp("export") / "seattle-k3")
+
+
+def mean_pooled_reference(checkpoint: Path, texts: list[str]) -> np.ndarray:
+    """(n, k) from the checkpoint's own weights loaded by transformers, pooled as vLLM's MEAN pooling does:
+    BertModel's last states -> mean over the attention mask -> bert.pooler.dense -> tanh -> classifier."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoint).eval()
+    batch = tokenizer(texts, padding=True, truncation=True, max_length=256, return_tensors="pt")
+    with torch.inference_mode():
+        states = model.bert(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+        mean = (states * mask).sum(1) / mask.sum(1)
+        scores = model.classifier(torch.tanh(model.bert.pooler.dense(mean)))
+        cls_forward = model(**batch).logits  # transformers' own forward: the [CLS] token's state
+    assert not np.allclose(cls_forward.numpy(), scores.numpy(), atol=1e-2)  # why the reference pools itself
+    return scores.double().numpy()
+
+
+def test_the_export_is_a_bert_classifier_with_one_output_per_component(fitted: Path, exported: Path) -> None:
+    import json
+
+    from dialectic.learned import FittedModel
+    from dialectic.learned._export import EXPORT_MANIFEST, ExportedModel
+
+    model = FittedModel.load(fitted)
+    config = json.loads((exported / "config.json").read_text())
+    assert config["architectures"] == ["BertForSequenceClassification"]
+    assert config["problem_type"] == "regression"
+    assert config["id2label"] == {str(i): name for i, name in enumerate(model.component_names)}
+    pooling = json.loads((exported / "1_Pooling" / "config.json").read_text())
+    assert pooling["pooling_mode_mean_tokens"] and not pooling["pooling_mode_cls_token"]
+    modules = json.loads((exported / "modules.json").read_text())
+    assert [m["type"].rsplit(".", 1)[-1] for m in modules] == ["Transformer", "Pooling"]  # no Normalize
+    back = ExportedModel(exported)
+    assert back.outputs == model.component_names and back.manifest.source == str(fitted.resolve())
+    assert np.array_equal(back.weight, model.heads.astype(np.float32)) and not back.bias.any()
+    assert (exported / EXPORT_MANIFEST).is_file()
+    assert back.manifest.output_index(model.component_names[2]) == 2 and back.manifest.output_index(1) == 1
+    with pytest.raises(ValueError, match="unknown output 'nobody'"):
+        back.manifest.output_index("nobody")
+    with pytest.raises(ValueError, match="unknown output 3"):
+        back.manifest.output_index(3)
+
+
+def test_transformers_on_the_export_scores_as_dialectic_within_1e_5(fitted: Path, exported: Path,
+                                                                       statements: list[str]) -> None:
+    """20 real statements per component (from four conversations, most never voted on in the fit)."""
+    from dialectic.learned import FittedModel
+    from dialectic.learned._export import ExportedModel
+
+    model = FittedModel.load(fitted)
+    texts = statements[: 20 * model.k]
+    ours = model.score_all(texts)
+    assert np.abs(ExportedModel(exported).score_all(texts) - ours).max() < 1e-5
+    reference = mean_pooled_reference(exported, texts)
+    assert reference.shape == (len(texts), model.k)
+    assert np.abs(reference - ours).max() < 1e-5
+    assert ours.std(axis=0).min() > 0.1  # the heads score these statements differently (not a vacuous match)
+
+
+def test_bad_heads_and_folders_that_are_not_exports_are_refused(tmp_path: Path) -> None:
+    from dialectic.learned._export import ExportedModel, ExportError, export_statement_model
+
+    with pytest.raises(ExportError, match=r"shape \(k, 384\).*found shape \(2, 10\)"):
+        export_statement_model(np.zeros((2, 10)), None, ["a", "b"], tmp_path / "x")
+    with pytest.raises(ExportError, match="2 distinct non-empty group names"):
+        export_statement_model(np.zeros((2, 384)), None, ["a", "a"], tmp_path / "x")
+    with pytest.raises(ExportError, match="nan or inf"):
+        export_statement_model(np.full((1, 384), np.nan), None, ["a"], tmp_path / "x")
+    with pytest.raises(ExportError, match=r"bias: expected shape \(1,\)"):
+        export_statement_model(np.zeros((1, 384)), np.zeros(2), ["a"], tmp_path / "x")
+    with pytest.raises(ExportError, match="expected a statement-model export's manifest"):
+        ExportedModel(tmp_path)
