@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from dialectic.cli_rm import rm_app
-from dialectic.scenario import ScenarioError
+from dialectic.scenario import ScenarioError, ServedReward
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 importer = typer.Typer(no_args_is_help=True, help="Import negotiation games from other formats.")
@@ -135,7 +135,8 @@ def _backends_for(scenario_path: Path, strategy: str, overrides: dict[str, str],
     except ValidationError:
         return None  # a bad --agent: the run itself reports it, with the hint it needs
     card.check_on(scenario, str(scenario_path))  # e.g. free views on rewards that cannot score text
-    served = [g.reward.adapter for g in scenario.groups if g.reward.kind == "served"]
+    specs = [g.reward for g in scenario.groups if isinstance(g.reward, ServedReward)]
+    served = [spec.describe() for spec in specs]
     if not served and not card.needs_chat:
         return None
     from dialectic.backends.select import BACKEND_KINDS, backends_from_endpoints
@@ -144,7 +145,7 @@ def _backends_for(scenario_path: Path, strategy: str, overrides: dict[str, str],
         raise ValueError(f"--backend: expected one of {', '.join(BACKEND_KINDS)}, found {backend!r}")
     why = (f"strategy {card.name!r} has LLM participants" if card.needs_chat else "") + (
         f"{' and ' if card.needs_chat and served else ''}scenario {scenario.name!r} has served rewards "
-        f"(adapters {', '.join(served)})" if served else "")
+        f"({', '.join(served)})" if served else "")
     if endpoints is None:
         raise ValueError(f"--endpoints: expected an endpoints file from `dialectic serve` ({why}), found none")
     from dialectic.backends.endpoints import EndpointsError, load_endpoints
@@ -154,7 +155,9 @@ def _backends_for(scenario_path: Path, strategy: str, overrides: dict[str, str],
         if card.needs_chat:
             found.require_chat()
         if served:
-            found.require_reward(served)
+            found.require_reward([spec.adapter for spec in specs if spec.adapter is not None],
+                                 outputs=[(str(spec.model), spec.output) for spec in specs
+                                          if spec.model is not None and spec.output is not None])
     except EndpointsError as error:
         raise ScenarioError(error.errors) from None
     return backends_from_endpoints(backend, found, cache=cache)
@@ -277,7 +280,8 @@ def serve_command(
     endpoints: Annotated[Path, typer.Option(help="Endpoints file to write (JSON; YAML for .yaml/.yml).")]
     = Path("endpoints.json"),
     chat_model: Annotated[str | None, typer.Option(help="Chat model: a folder or a model id.")] = None,
-    reward_model: Annotated[str | None, typer.Option(help="Base reward model (*ForSequenceClassification).")] = None,
+    reward_model: Annotated[str | None, typer.Option(help="Base reward model (*ForSequenceClassification), or a "
+                                                            "learned statement-model export.")] = None,
     adapter: Annotated[list[str] | None, typer.Option(help="NAME=PATH: a LoRA adapter of the reward model, "
                                                            "served as NAME (repeatable).")] = None,
     adapters_from: Annotated[Path | None, typer.Option(help="Scenario whose served rewards' adapters must "
@@ -311,7 +315,8 @@ def serve_command(
     start_timeout: Annotated[float, typer.Option(help="Seconds each server may take to start.")] = 600.0,
     keep_endpoints: Annotated[bool, typer.Option(help="Leave the endpoints file after the stop.")] = False,
 ) -> None:
-    """Start the vLLM servers a run needs (a chat model; a reward model with one LoRA adapter per group), write
+    """Start the vLLM servers a run needs (a chat model; a reward model with one LoRA adapter per group, or a
+    learned statement model exported by dialectic.learned, one output per group), write
     --endpoints once both answer, and stop them on Ctrl-C (docs/serving.md)."""
     import shlex
     import sys

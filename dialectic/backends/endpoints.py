@@ -88,15 +88,26 @@ class ChatEndpoint(_Endpoint):
 
 class RewardEndpoint(_Endpoint):
     """A served reward model: ``model`` is the base model's served name, ``adapters`` maps each LoRA adapter's
-    served name (what a scenario's ``reward: {kind: served, adapter: NAME}`` names) to its path, or null."""
+    served name (what a scenario's ``reward: {kind: served, adapter: NAME}`` names) to its path, or null.
+    A model with an output per group (a learned statement model, ``dialectic serve --reward-model EXPORT``)
+    lists its ``outputs`` by name in index order (what ``reward: {kind: served, model: NAME, output: ...}``
+    names) and ``max_tokens``, the length its inputs are cut to (sent as ``truncate_prompt_tokens``)."""
 
     adapters: dict[str, str | None] = Field(default_factory=dict)
+    outputs: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
+    max_tokens: int | None = Field(default=None, ge=1, exclude_if=lambda value: value is None)
 
     def client(self, **options: Any) -> Any:
         """An :class:`~dialectic.backends.reward_http.HTTPRewardClient` for this endpoint."""
         from dialectic.backends.reward_http import HTTPRewardClient
 
+        options.setdefault("outputs", self.output_names())
+        options.setdefault("truncate", {self.model: self.max_tokens} if self.max_tokens else {})
         return HTTPRewardClient(self.url, **options)
+
+    def output_names(self) -> dict[str, list[str]]:
+        """served model name -> its outputs' names (empty when the model has none listed)."""
+        return {self.model: list(self.outputs)} if self.outputs else {}
 
 
 class VLLMInfo(_Strict):
@@ -126,18 +137,36 @@ class Endpoints(_Strict):
                                              "has LLM agents)", "nothing (served without a chat model?)")])
         return self.chat
 
-    def require_reward(self, adapters: Iterable[str] = ()) -> RewardEndpoint:
-        """The reward endpoint, checked to serve every adapter in ``adapters``."""
+    def require_reward(self, adapters: Iterable[str] = (),
+                       outputs: Iterable[tuple[str, str | int]] = ()) -> RewardEndpoint:
+        """The reward endpoint, checked to serve every adapter in ``adapters`` and every (model, output) in
+        ``outputs`` (a multi-output model's served name and an output's name or index)."""
         file = self.source or "<endpoints>"
         wanted = sorted(set(adapters))
+        named = list(dict.fromkeys(outputs))
         if self.reward is None:
-            raise EndpointsError([FieldError(file, "reward", "a reward endpoint serving adapters "
-                                             f"{', '.join(wanted) or '(any)'}", "nothing")])
+            what = ", ".join([*(f"adapter {a}" for a in wanted), *(f"model {m} output {o!r}" for m, o in named)])
+            raise EndpointsError([FieldError(file, "reward", f"a reward endpoint serving {what or '(any)'}",
+                                             "nothing")])
         missing = [a for a in wanted if a not in self.reward.adapters]
         if missing:
             served = ", ".join(sorted(self.reward.adapters)) or "none"
             raise EndpointsError([FieldError(file, f"reward.adapters.{name}", "an adapter the scenario names",
                                              f"nothing (served: {served})") for name in missing])
+        problems = []
+        for model, output in named:
+            listed = self.reward.outputs
+            if model != self.reward.model:
+                problems.append(FieldError(file, "reward.model", f"the model the scenario names ({model})",
+                                           repr(self.reward.model)))
+            elif isinstance(output, str) and output not in listed:
+                problems.append(FieldError(file, "reward.outputs", f"an output named {output!r} (the scenario "
+                                           "names it)", f"{listed or 'no outputs listed'}"))
+            elif isinstance(output, int) and listed and output >= len(listed):
+                problems.append(FieldError(file, "reward.outputs", f"an output at index {output} (the scenario "
+                                           "names it)", f"{len(listed)} outputs: {listed}"))
+        if problems:
+            raise EndpointsError(problems)
         return self.reward
 
 

@@ -50,10 +50,13 @@ class Backends:
 def open_backends(kind: str, *, chat_url: str | None = None, chat_model: str | None = None,
                   chat_path: str | Path | None = None, reward_url: str | None = None,
                   reward_path: str | Path | None = None, adapters: dict[str, str | None] | None = None,
-                  concurrency: int = 64, timeout: float = 120.0, retries: int = 3, device: str = "cpu",
+                  reward_model: str | None = None, outputs: dict[str, list[str]] | None = None,
+                  truncate: dict[str, int] | None = None, concurrency: int = 64, timeout: float = 120.0, retries: int = 3, device: str = "cpu",
                   server_versions: dict[str, str] | None = None, cache: str | Path | None = None) -> Backends:
     """``vllm``: clients of the servers at ``chat_url`` / ``reward_url``; ``transformers``: the checkpoints at
-    ``chat_path`` / ``reward_path`` (+ ``adapters`` {name: path}) loaded here. Either part may be absent."""
+    ``chat_path`` / ``reward_path`` (+ ``adapters`` {name: path}) loaded here. Either part may be absent.
+    ``reward_model`` is the reward model's served name; ``outputs`` and ``truncate`` describe multi-output
+    models for the HTTP client (served name -> output names; -> tokens inputs are cut to)."""
     if kind not in BACKEND_KINDS:
         raise ValueError(f"--backend: expected one of {', '.join(BACKEND_KINDS)}, found {kind!r}")
     backends = Backends(kind=kind, extra_versions=dict(server_versions or {}))
@@ -70,7 +73,7 @@ def open_backends(kind: str, *, chat_url: str | None = None, chat_model: str | N
             from dialectic.backends.reward_http import HTTPRewardClient
 
             backends.reward = HTTPRewardClient(reward_url, concurrency=max(1, concurrency // 4), timeout=timeout,
-                                               retries=retries)
+                                               retries=retries, outputs=outputs, truncate=truncate)
             backends.reward_settings = {"url": reward_url, "path": _s(reward_path),
                                         "adapters": {k: _s(v) for k, v in (adapters or {}).items()}}
         return backends
@@ -88,7 +91,7 @@ def open_backends(kind: str, *, chat_url: str | None = None, chat_model: str | N
         from dialectic.backends.reward_local import LocalRewardModel
 
         paths = {k: str(v) for k, v in (adapters or {}).items()}
-        backends.reward = LocalRewardModel(reward_path, paths, device=device)
+        backends.reward = LocalRewardModel(reward_path, paths, device=device, base_name=reward_model or "reward")
         backends.reward_settings = {"path": str(reward_path), "adapters": paths, "device": device}
     return backends
 
@@ -121,6 +124,10 @@ def backends_from_endpoints(kind: str, endpoints: Any, *, concurrency: int = 64,
         chat_url=None if chat is None else chat.url, chat_model=None if chat is None else chat.model,
         chat_path=None if chat is None else chat.path,
         reward_url=None if reward is None else reward.url, reward_path=None if reward is None else reward.path,
-        adapters=None if reward is None else dict(reward.adapters), concurrency=concurrency, device=device,
+        adapters=None if reward is None else dict(reward.adapters),
+        reward_model=None if reward is None else reward.model,
+        outputs=None if reward is None else reward.output_names(),
+        truncate=None if reward is None or not reward.max_tokens else {reward.model: reward.max_tokens},
+        concurrency=concurrency, device=device,
         server_versions=versions, cache=cache,
     )

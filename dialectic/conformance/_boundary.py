@@ -213,6 +213,14 @@ def _own_adapter(scenario: Scenario, group: str) -> str | None:
     return reward.adapter if isinstance(reward, ServedReward) else None
 
 
+def _own_output(scenario: Scenario, group: str) -> tuple[str, str | int] | None:
+    """The group's (model, output) when its reward is one output of a multi-output served model."""
+    reward = scenario.group(group).reward
+    if isinstance(reward, ServedReward) and reward.model is not None and reward.output is not None:
+        return reward.model, reward.output
+    return None
+
+
 async def _replay(game: Game, card: StrategyCard, group: str, public0: PublicGame, log: list[Entry],
                   what: str) -> list[Move]:
     """The agent of ``group`` built afresh from ``game`` and fed the recorded observations; the public
@@ -271,7 +279,7 @@ def _check_replays(played: Scenario, cast: StrategyCard, group: str, public0: Pu
                 "the move depends on information the agent may not have")
         counterfactual = perturb_others(played, group, seed=k)
         backend = None if reward_backend is None else OthersRandomised(
-            reward_backend, _own_adapter(played, group), seed=k)
+            reward_backend, _own_adapter(played, group), seed=k, own_output=_own_output(played, group))
         moves = asyncio.run(_replay(Game(counterfactual, backend), cast, group, public0, log, what))
         _compare(what, group, policy, log, moves)
         gc.collect()

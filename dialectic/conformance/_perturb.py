@@ -64,13 +64,17 @@ def perturb_others(scenario: Scenario, keep: str, seed: int) -> Scenario:
 
 
 class OthersRandomised:
-    """A reward backend that answers its own group's adapter truly and any other adapter at random (the
-    same text gets the same random score within a perturbation)."""
+    """A reward backend that answers its own group's adapter (or its own output of a multi-output model)
+    truly and any other adapter or output at random (the same text gets the same random score within a
+    perturbation)."""
 
-    def __init__(self, inner: Any, own_adapter: str | None, seed: int):
+    def __init__(self, inner: Any, own_adapter: str | None, seed: int,
+                 own_output: tuple[str, str | int] | None = None):
         self.inner = inner
         self.own_adapter = own_adapter
         self.seed = seed
+        self.own_model = None if own_output is None else own_output[0]
+        self.own_index = None if own_output is None else inner.output_index(*own_output)
 
     def _random(self, name: str, texts: Sequence[str]) -> list[float]:
         out = []
@@ -88,6 +92,18 @@ class OthersRandomised:
         if name == self.own_adapter:
             return list(await self.inner.score(name, texts))
         return self._random(name, texts)
+
+    def _outputs(self, name: str, rows: list[list[float]], texts: Sequence[str]) -> list[list[float]]:
+        """Every output but the own group's replaced at random."""
+        columns = [self._random(f"{name}\0{i}", texts) for i in range(len(rows[0]) if rows else 0)]
+        keep = self.own_index if name == self.own_model else None
+        return [[value if i == keep else columns[i][t] for i, value in enumerate(row)] for t, row in enumerate(rows)]
+
+    def score_outputs_sync(self, name: str, texts: Sequence[str]) -> list[list[float]]:
+        return self._outputs(name, self.inner.score_outputs_sync(name, texts), texts)
+
+    async def score_outputs(self, name: str, texts: Sequence[str]) -> list[list[float]]:
+        return self._outputs(name, await self.inner.score_outputs(name, texts), texts)
 
     async def score_groups(self, names: Sequence[str], texts: Sequence[str]) -> dict[str, list[float]]:
         return {name: await self.score(name, texts) for name in names}

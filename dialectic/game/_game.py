@@ -65,8 +65,8 @@ class Game:
                 name = f"model {group.reward.model!r}, component {group.reward.component!r}"
                 what, best = f"the learned {name}", "learned"
             elif isinstance(group.reward, ServedReward):
-                name = f"adapter {group.reward.adapter!r}"
-                what, best = f"the served model {group.reward.adapter!r}", "served"
+                name = group.reward.describe()
+                what, best = f"the served model ({name})", "served"
             else:
                 continue
             utility = self.utilities[group.id]

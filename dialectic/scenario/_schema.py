@@ -202,14 +202,33 @@ class StatementScores(Strict):
 
 
 class ServedReward(Strict):
-    """A text reward model served by vLLM (`POST /classify`) or run in-process (transformers): the group's
-    LoRA adapter on the shared base reward model. The endpoint comes from the run (`--endpoints FILE`,
-    `--backend`); the scenario names only the adapter. Outcomes are scored by their text (a statement's
-    text; for a discrete space, its issues and options in words), so the range and the reachability of
-    the reservation are known only once the model is served (checked when the Game is built)."""
+    """A text reward model served by vLLM (`POST /classify`) or run in-process (transformers), either
+    ``adapter``: the group's LoRA adapter on the shared base reward model, or ``model`` and ``output``: one
+    output of a served model with an output per group (a learned statement model exported by
+    dialectic.learned, served by `dialectic serve --reward-model DIR`; ``model`` is its served name,
+    ``output`` an output's name, a string, or index, an integer). The endpoint comes from the run
+    (`--endpoints FILE`, `--backend`). Outcomes are scored by their text (a statement's text; for a discrete
+    space, its issues and options in words), so the range and the reachability of the reservation are known
+    only once the model is served (checked when the Game is built)."""
 
     kind: Literal["served"]
-    adapter: Identifier
+    adapter: Identifier | None = Field(default=None, exclude_if=lambda value: value is None)
+    model: Annotated[str, Field(min_length=1)] | None = Field(default=None, exclude_if=lambda value: value is None)
+    output: Annotated[str, Field(min_length=1)] | Annotated[int, Field(ge=0)] | None = Field(
+        default=None, exclude_if=lambda value: value is None)
+
+    @model_validator(mode="after")
+    def _one_model(self) -> ServedReward:
+        if (self.adapter is None) == (self.model is None) or (self.model is None) != (self.output is None):
+            raise PydanticCustomError(
+                "served_reward", "Input should be either adapter: NAME, or model: NAME with output: NAME-or-INDEX")
+        return self
+
+    def describe(self) -> str:
+        """The served model in words, for messages."""
+        if self.adapter is not None:
+            return f"adapter {self.adapter!r}"
+        return f"output {self.output!r} of model {self.model!r}"
 
 
 class LearnedReward(Strict):
