@@ -4,6 +4,7 @@
                      [--estep hard|soft] [--restarts N] [--seed S] [--heldout-comparisons F]
                      [--heldout-annotators F] -o DIR
     dialectic rm eval DIR DATA [--json]
+    dialectic rm export DIR -o OUT     (a minilm model as a checkpoint vLLM serves: `dialectic serve --reward-model OUT`)
 
 DATA is a comparisons JSONL file (dialectic.preferences) or a Polis export folder (items are the comments'
 texts). Bad input (a malformed file, an unknown feature kind, K above the number of annotators, a model
@@ -318,3 +319,23 @@ def _print_evaluation(result: Any) -> None:
             if worst is not None:
                 console.print(f"worst-off group under the {label} model: {worst.group} "
                               f"({_num(worst.accuracy, 3)})", highlight=False)
+
+
+@rm_app.command("export")
+def export(
+    model_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A statement model (minilm) written by `rm fit`.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Directory to write the checkpoint to.")],
+) -> None:
+    """Export a fitted statement model as one BertForSequenceClassification checkpoint with an output per component
+    (mean pooling), for `dialectic serve --reward-model OUT` (docs/serving.md)."""
+    from dialectic.learned import export_fitted_model
+
+    try:
+        written = export_fitted_model(model_dir, out)
+    except (ValueError, OSError) as error:
+        raise _fail(error) from None
+    from dialectic.learned import ExportedModel
+
+    outputs = ", ".join(f"{i}={name}" for i, name in enumerate(ExportedModel(written).outputs))
+    console.print(f"exported {model_dir} -> {written} (outputs {outputs}); serve it with "
+                  f"`dialectic serve --reward-model {written}`", highlight=False, soft_wrap=True)

@@ -136,3 +136,18 @@ def test_the_export_manifest_file_is_the_one_serve_looks_for() -> None:
     from dialectic.learned._export import EXPORT_MANIFEST
 
     assert STATEMENT_MODEL_MANIFEST == EXPORT_MANIFEST
+
+
+def test_rm_export_writes_the_checkpoint_or_says_why_not(fitted: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dialectic.cli import app
+    from dialectic.learned import ExportedModel, FittedModel
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["rm", "export", str(fitted), "-o", str(tmp_path / "out")])
+    assert done.exit_code == 0, done.output
+    assert ExportedModel(tmp_path / "out").outputs == FittedModel.load(fitted).component_names
+    assert "outputs 0=c0, 1=c1, 2=c2" in done.output
+    missing = runner.invoke(app, ["rm", "export", str(tmp_path / "nothing"), "-o", str(tmp_path / "x")])
+    assert missing.exit_code == 2 and "nothing" in missing.output and "Traceback" not in missing.output
