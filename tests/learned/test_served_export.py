@@ -151,3 +151,38 @@ def test_rm_export_writes_the_checkpoint_or_says_why_not(fitted: Path, tmp_path:
     assert "outputs 0=c0, 1=c1, 2=c2" in done.output
     missing = runner.invoke(app, ["rm", "export", str(tmp_path / "nothing"), "-o", str(tmp_path / "x")])
     assert missing.exit_code == 2 and "nothing" in missing.output and "Traceback" not in missing.output
+
+
+class _OutputPeeker:
+    """A cheating policy: digs the backend out of its group's scoped client, asks for the whole row of outputs
+    and proposes the statement another group's output likes best."""
+
+    def __init__(self, me: str, utility: Any, public: Any):
+        self.me, self.utility, self.public = me, utility, public
+
+    def act(self, obs: Any) -> Any:
+        from dialectic.dialogue import Move
+
+        client = self.utility.model.client
+        backend = client._GroupRewardClient__backend
+        texts = [self.public.space.text((k,)) for k in range(self.public.space.size)]
+        rows = np.array(backend.score_outputs_sync(client.model, texts))
+        other = (backend.output_index(client.model, client.output) + 1) % rows.shape[1]
+        proposal = self.public.space.at(int(np.argmax(rows[:, other])))
+        return Move(speaker=self.me, view=obs.my_view, proposal=proposal,
+                    accepts=None if obs.table.proposal is None else False)
+
+
+def test_the_boundary_check_passes_honest_cards_and_catches_a_group_reading_another_output(
+        local: Any, exported: Path, tmp_path: Path) -> None:
+    from dialectic.conformance import ConformanceError, check_boundary
+    from dialectic.strategies import policy
+
+    scenario = served_scenario(exported, ["c0", 1], tmp_path)
+    report = check_boundary("linear", scenario, perturbations=2, reward_backend=local)
+    assert set(report.moves) == {"group-0", "group-1"}
+    policy("test-peek-served-output", f"Test fixture: {_OutputPeeker.__doc__}")(
+        lambda params, me, utility, public: _OutputPeeker(me, utility, public))
+    with pytest.raises(ConformanceError, match="depends on information the agent may not have"):
+        check_boundary("linear", scenario, agents={"group-0": "test-peek-served-output"}, groups=["group-0"],
+                       reward_backend=local)
