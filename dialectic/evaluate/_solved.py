@@ -65,12 +65,32 @@ def solved(game: Game, objective: str) -> OracleResult:
     return result
 
 
+def generated(game: Game, outcome: Outcome) -> bool:
+    """Is `outcome` a statement generated during a run (views: free), numbered after the reference pool?
+    The oracles' problem holds the reference pool only, so such a point is judged by its utilities."""
+    is_generated = getattr(game.space, "is_generated", None)
+    return is_generated is not None and bool(is_generated(outcome))
+
+
 def dominance(game: Game, settlement: Outcome) -> OracleResult:
-    """`dialectic.oracles.is_pareto_dominated` for this settlement, solved once per (game, settlement)."""
+    """`dialectic.oracles.is_pareto_dominated` for this settlement, solved once per (game, settlement).
+
+    A generated statement is not a point of the oracles' problem (the reference pool): its utility vector
+    (each group's reward normalised over the pool and clipped, as the game scores it) is compared with
+    every pool outcome's, the same search with that vector as the reference. Within one Game an outcome
+    index names one statement (generated statements are numbered in the order first admitted), so the
+    cache key holds."""
     key = (PARETO, settlement)
     result = _cached(game, key)
     if result is None:
         from dialectic import oracles
 
-        result = _keep(game, key, oracles.is_pareto_dominated(problem_for(game), settlement))
+        problem = problem_for(game)
+        if generated(game, settlement):
+            reference = [game.utilities[g](settlement) for g in problem.group_ids]
+            found = oracles.solve(problem, "pareto_improvement", reference=reference)
+            found.info["dominated"] = found.outcome is not None
+        else:
+            found = oracles.is_pareto_dominated(problem, settlement)
+        result = _keep(game, key, found)
     return result

@@ -1,5 +1,6 @@
 """Pareto dominance of the settlement: is there an outcome at least as good for every group and
-better for one? Decided exactly by dialectic.oracles.is_pareto_dominated (enumeration)."""
+better for one? Decided exactly by dialectic.oracles.is_pareto_dominated (enumeration); a settlement generated
+during the run (views: free) by its clipped utility vector against every pool statement (evaluate._solved)."""
 
 from __future__ import annotations
 
