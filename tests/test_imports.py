@@ -47,7 +47,8 @@ ALLOWED: dict[str, set[str]] = {
     "conformance": {"backends", "dialogue", "game", "rewards", "runner", "scenario", "strategies"},
     "bench": {"evaluate"},
     "cli_rm": {"learned", "preferences", "scenario", "space"},
-    "cli": {"backends", "batch", "cli_rm", "conformance", "evaluate", "influence", "preferences", "runner",
+    "chain": {"backends", "evaluate", "learned", "preferences", "runner", "scenario", "strategies"},
+    "cli": {"backends", "batch", "chain", "cli_rm", "conformance", "evaluate", "influence", "preferences", "runner",
             "scenario", "strategies", "trace"},
     "__main__": {"cli"},
 }
