@@ -200,3 +200,28 @@ def random_spec(rng: random.Random) -> dict[str, Any]:
         "name": "random", "space": {"issues": issues}, "groups": groups, "agreement": agreement,
         "epsilon": rng.choice([0.0, 0.0, 0.0, 0.5]), "opening": {"speaker": speaker, "proposal": proposal},
     }
+
+
+def with_statements(game: Game, trace: Trace, statements: list[Any]) -> Trace:
+    """`trace` with the statements generated during the run (StatementEvents) and the game's scenario hash."""
+    from dataclasses import replace
+
+    from dialectic.scenario import scenario_hash
+
+    header = trace.header.model_copy(update={"scenario_hash": scenario_hash(game.scenario)})
+    return replace(trace, header=header, statements=statements)
+
+
+def generated_view_run(game: Game, views: tuple[str, str], text: str, settlement: str,
+                       rewards: dict[str, float]) -> Trace:
+    """Groups a and b open on pool statements `views`; b states `text` (generated) as its view and tables the
+    pool statement `settlement`; a keeps its view and accepts: settled on `settlement` with b's view generated."""
+    from dialectic.space._statements import generated_id
+    from dialectic.trace import StatementEvent
+
+    sid = generated_id(text)
+    first, second = ({"statement": v} for v in views)
+    dialogue = Dialogue(game, "a", first, {"a": first, "b": second})
+    trace = dialogue.say("b", {"statement": sid}, proposal={"statement": settlement}, accepts=False).say(
+        "a", first, accepts=True).end({"statement": settlement}, ["a", "b"])
+    return with_statements(game, trace, [StatementEvent(id=sid, text=text, turn=1, rewards=rewards)])

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace as dataclass_replace
 from typing import Any
 
 import numpy as np
@@ -31,10 +30,10 @@ import pytest
 
 from dialectic.evaluate import Context, compute_metrics, evaluate
 from dialectic.game import Game
-from dialectic.scenario import Scenario, scenario_hash
+from dialectic.scenario import Scenario
 from dialectic.space._statements import generated_id
 from dialectic.trace import StatementEvent, Trace
-from tests.evaluate.evaluate_support import Dialogue
+from tests.evaluate.evaluate_support import Dialogue, generated_view_run, with_statements
 from tests.evaluate.test_pareto_dominance import brute_dominators
 
 POOL = {"P1": "park park", "P2": "harbour harbour", "P3": "park harbour", "P4": "park park harbour"}
@@ -85,8 +84,7 @@ def generated_settlement(game: Game, text: str) -> Trace:
     dialogue = Dialogue(game, "a", {"statement": "P1"}, {"a": {"statement": "P1"}, "b": {"statement": "P2"}})
     trace = dialogue.say("b", said, proposal=said, accepts=False).say("a", said, accepts=True).end(said, ["a", "b"])
     event = StatementEvent(id=sid, text=text, turn=1, rewards={"a": count("park", text), "b": count("harbour", text)})
-    header = trace.header.model_copy(update={"scenario_hash": scenario_hash(game.scenario)})
-    return dataclass_replace(trace, header=header, statements=[event])
+    return with_statements(game, trace, [event])
 
 
 CASES = [
@@ -136,13 +134,7 @@ def test_a_pool_settlement_of_a_run_with_generated_views_is_still_the_oracles_po
     """The same run settling on a pool statement (P3 tabled and accepted) while b's view is generated: P3 is
     dominated by P4 (gain .5) as the oracles say for a pool point."""
     game = keyword_game()
-    text = "harbour harbour harbour"
-    sid = generated_id(text)
-    dialogue = Dialogue(game, "a", {"statement": "P1"}, {"a": {"statement": "P1"}, "b": {"statement": "P2"}})
-    trace = dialogue.say("b", {"statement": sid}, proposal={"statement": "P3"}, accepts=False).say(
-        "a", {"statement": "P1"}, accepts=True).end({"statement": "P3"}, ["a", "b"])
-    trace = dataclass_replace(trace, header=trace.header.model_copy(update={"scenario_hash": scenario_hash(
-        game.scenario)}), statements=[StatementEvent(id=sid, text=text, turn=1, rewards={"a": 0.0, "b": 3.0})])
+    trace = generated_view_run(game, ("P1", "P2"), "harbour harbour harbour", "P3", {"a": 0.0, "b": 3.0})
     evaluation = evaluate(game, trace)
     assert evaluation.consistent, evaluation.inconsistencies
     pareto = evaluation.metrics["settlement_pareto_dominated"]

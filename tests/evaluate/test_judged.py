@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import replace as dataclass_replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ from dialectic.oracles import maxmin_oracle
 from dialectic.scenario import ScenarioError, load_scenario, scenario_hash
 from dialectic.scenario._load import validate_scenario
 from dialectic.trace import Trace
-from tests.evaluate.evaluate_support import Dialogue, assert_close, make_game
+from tests.evaluate.evaluate_support import Dialogue, assert_close, generated_view_run, make_game
 from tests.evaluate.test_evaluate_cases import OPENING_VIEWS, o, tiny
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -271,18 +270,12 @@ def test_a_judge_that_cannot_score_generated_text_defers_to_the_model_and_says_s
     views are not compatible: settled. b's judge holds held-out votes on s1..s3 only: on b's statement it
     defers to b's model (.9), and s1 is worth 1 to it, so by the judges the views are compatible and not
     identical: reconciled. `deferred` names the statement."""
-    from dialectic.scenario import scenario_hash
     from dialectic.space._statements import generated_id
-    from dialectic.trace import StatementEvent
 
     game = make_game(POOL_SPEC)
     text = "Boats by day, a park by night."
     sid = generated_id(text)
-    dialogue = Dialogue(game, "a", {"statement": "s1"}, {"a": {"statement": "s1"}, "b": {"statement": "s2"}})
-    trace = dialogue.say("b", {"statement": sid}, proposal={"statement": "s3"}, accepts=False).say(
-        "a", {"statement": "s1"}, accepts=True).end({"statement": "s3"}, ["a", "b"])
-    trace = dataclass_replace(trace, header=trace.header.model_copy(update={"scenario_hash": scenario_hash(
-        game.scenario)}), statements=[StatementEvent(id=sid, text=text, turn=1, rewards={"a": 0.8, "b": 0.9})])
+    trace = generated_view_run(game, ("s1", "s2"), text, "s3", {"a": 0.8, "b": 0.9})
     evaluation = evaluate(game, trace)
     assert evaluation.consistent, evaluation.inconsistencies
     assert evaluation.label == "settled" and evaluation.compatible and not evaluation.compatible_views
