@@ -61,6 +61,19 @@ REWARD_NAME = "reward"
 CHAT_NAME = "chat"
 #: The Polis files whose content decides the fit.
 POLIS_FILES = ("comments.csv", "participants-votes.csv", "summary.csv")
+#: Tokens of context of the chain's tiny chat model (chat_model).
+CHAT_CONTEXT = 32768
+#: Builds the tiny chat model under ``--python`` (argv: root, seed, context).
+_BUILD_CHAT = """import json, sys
+from pathlib import Path
+from dialectic.backends.tiny import build_causal_lm, build_tokenizer
+root, seed, context = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+chat = build_causal_lm(root / "chat", build_tokenizer(root / "tokenizer"), seed=seed, max_len=context)
+config = chat / "tokenizer_config.json"
+data = json.loads(config.read_text())
+data["model_max_length"] = context
+config.write_text(json.dumps(data, indent=2))
+"""
 #: Exit status of an interrupted chain (128 + SIGINT).
 EXIT_INTERRUPTED = 130
 
@@ -255,18 +268,37 @@ class _Chain:
 
     # -- 4. the tiny chat model -------------------------------------------------------------------------------
     def chat_model(self) -> Path:
-        from dialectic.backends.serve import ServeError, build_tiny
+        """dialectic.backends.tiny's chat model (seed 0, random weights) built in OUT/tiny by ``--python``, with
+        a context of CHAT_CONTEXT tokens instead of 4096: its tokenizer spends about a token per character of
+        the nonsense it writes, and with free views every generated statement stays on the table, so a
+        dialogue of a few rounds outgrows 4096 tokens (the length is a config value of a rotary-position
+        model: the weights are the same)."""
+        import subprocess
+
+        from dialectic.backends.serve import INSTALL_HINT
 
         started = time.monotonic()
         root = self.out / TINY
-        before = (root / "serve-tiny.json").is_file()
+        manifest, chat = root / "chain-chat.json", root / "chat"
+        want = {"seed": 0, "context": CHAT_CONTEXT}
+        key = _digest({"step": "chat model", **want})
         try:
-            built = build_tiny(root, {}, python=self.options.python, echo=lambda line: self.echo(f"chat: {line}"))
-        except ServeError as error:
-            raise ChainError(_error_lines(error), error.exit_code) from None
-        chat = Path(built["chat"])
-        self.done("chat model", _digest({"step": "tiny", "groups": {}, "seed": 0}), started, {"chat": chat},
-                  reused=before)
+            reused = json.loads(manifest.read_text()) == want and (chat / "config.json").is_file()
+        except (OSError, ValueError):
+            reused = False
+        if reused:
+            self.echo(f"chat: reusing {self.rel(chat)}")
+        else:
+            self.echo(f"chat: building the tiny chat model in {self.rel(chat)} ...")
+            shutil.rmtree(root, ignore_errors=True)
+            done = subprocess.run([self.options.python, "-c", _BUILD_CHAT, str(root), "0", str(CHAT_CONTEXT)],
+                                  capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                why = (f"chat: building the tiny chat model with {self.options.python} failed (it needs torch, "
+                       f"transformers and tokenizers: {INSTALL_HINT}): {done.stderr[-2000:]}")
+                raise ChainError([why], 1)
+            manifest.write_text(json.dumps(want) + "\n", encoding="utf-8")
+        self.done("chat model", key, started, {"chat": chat}, reused=reused)
         return chat
 
     # -- 5. the servers: dialectic serve's deployment of the chat model and the export ------------------------

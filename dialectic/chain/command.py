@@ -104,9 +104,12 @@ def print_summary(console: Console, summary: object, out: Path) -> None:
     console.print(table)
     flips = ", ".join(result.acceptance_flips) or "none"
     deferred = sorted({s for statements in result.deferred.values() for s in statements})
+    generated = bool(result.settlement) and any(str(v) in deferred for v in (result.settlement or {}).values())
     lines = [
         (f"settlement: {json.dumps(result.settlement) if result.settlement else 'none'} "
-        f"({result.end_reason}, {result.turns} turns); acceptance flips: {flips}"),
+         f"({result.end_reason}, {result.turns} turns)"
+         + (", a generated statement: the judges' verdict on it is their models'" if generated else "")
+         + f"; acceptance flips: {flips}"),
         f"generated statements: {result.generated_statements}"
         + (f" ({len(deferred)} that the judges' mean votes cannot score: their models' rewards stand in)"
            if deferred else ""),
