@@ -158,8 +158,8 @@ def fit_preferences(data: Preferences, train: Preferences, heldout_seen: Prefere
             raise ValueError(f"--k-range: expected K at most the number of training annotators "
                              f"({int(seen.sum())}), found {max(ks)}")
         best_k, curve = select_k(X, tr, held, n_annotators, ks, criterion=options.criterion, estep=options.estep,
-                                 restarts=options.restarts, seed=options.seed, l2=options.l2,
-                                 max_iter=options.max_iter, tol=options.tol, progress=options.progress)
+                                 restarts=options.restarts, seed=options.seed, init=options.init,
+                                 l2=options.l2, max_iter=options.max_iter, tol=options.tol, progress=options.progress)
         fit = next(p.fit for p in curve if p.k == best_k)
         selection = options.criterion
     heldout = comparison_loglik(X, fit, held) if len(held) else None

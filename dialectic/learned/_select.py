@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from dialectic.learned._bt import L2, log_sigmoid
-from dialectic.learned._mixture import EStep, MixtureFit, fit_mixture
+from dialectic.learned._mixture import EStep, Init, MixtureFit, fit_mixture
 
 Criterion = Literal["heldout", "bic"]
 
@@ -93,9 +93,9 @@ def bic(X: np.ndarray, fit: MixtureFit, train: Comparisons, n_annotators: int, r
 
 def select_k(X: np.ndarray, train: Comparisons, heldout: Comparisons | None, n_annotators: int,
              ks: list[int], *, criterion: Criterion = "heldout", estep: EStep = "hard", restarts: int = 4,
-             seed: int = 0, l2: float = L2, max_iter: int = 100, tol: float = 1e-8,
+             seed: int = 0, init: Init = "auto", l2: float = L2, max_iter: int = 100, tol: float = 1e-8,
              progress: bool = False) -> tuple[int, list[KPoint]]:
-    """Fit one mixture per K in ``ks`` (same seed each) and choose K (module docstring)."""
+    """Fit one mixture per K in ``ks`` (same seed and seeding ``init`` each) and choose K (module docstring)."""
     if criterion == "heldout" and (heldout is None or len(heldout) == 0):
         raise ValueError("choosing K by held-out log-likelihood needs held-out comparisons of seen annotators "
                          "(--heldout-comparisons > 0), or use --criterion bic")
@@ -103,7 +103,8 @@ def select_k(X: np.ndarray, train: Comparisons, heldout: Comparisons | None, n_a
     curve: list[KPoint] = []
     for k in ks:
         fit = fit_mixture(X, train.chosen, train.rejected, train.annotator, n_annotators, k, estep=estep,
-                          restarts=restarts, seed=seed, l2=l2, max_iter=max_iter, tol=tol, progress=progress)
+                          restarts=restarts, seed=seed, init=init, l2=l2, max_iter=max_iter, tol=tol,
+                          progress=progress)
         held = None if heldout is None or not len(heldout) else comparison_loglik(X, fit, heldout)
         curve.append(KPoint(
             k=k, train_loglik=fit.loglik,

@@ -122,3 +122,16 @@ def test_heldout_selection_needs_heldout_comparisons() -> None:
     X, chosen, rejected, annotator, group = planted([5, 5], 5, seed=1)
     with pytest.raises(ValueError, match="held-out"):
         select_k(X, Comparisons(chosen, rejected, annotator), None, len(group), [1, 2])
+
+
+def test_k_chosen_over_a_range_fits_each_k_with_the_seeding_asked_for() -> None:
+    X, chosen, rejected, annotator, group = planted([20, 10, 4], 15, seed=4)
+    train, heldout = _split(chosen, rejected, annotator, 0)
+    _, curve = select_k(X, train, heldout, len(group), [2, 3], restarts=2, seed=1, init="random")
+    for point in curve:
+        alone = fit_mixture(X, train.chosen, train.rejected, train.annotator, len(group), point.k, restarts=2, seed=1,
+                            init="random")
+        assert point.fit.restart_objectives == alone.restart_objectives
+        np.testing.assert_array_equal(point.fit.weights, alone.weights)
+        auto = fit_mixture(X, train.chosen, train.rejected, train.annotator, len(group), point.k, restarts=2, seed=1)
+        assert point.fit.restart_objectives != auto.restart_objectives  # the seeding asked for, not the default
