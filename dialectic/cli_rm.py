@@ -204,10 +204,6 @@ def _fit(data_path: Path, out: Path, kind: str, k: int | None, k_range: str | No
     if kind == "mixture" and k is None and not ks:
         low, high = DEFAULT_K_RANGE
         ks = tuple(range(low, min(high, seen) + 1))
-    if kind == "mixture" and k is not None and k > seen:
-        raise BadInput(f"-k: expected at most the number of training annotators ({seen}), found {k}")
-    if ks and max(ks) > seen:
-        raise BadInput(f"--k-range: expected K at most the number of training annotators ({seen}), found {max(ks)}")
     info = SplitInfo(heldout_comparisons=heldout_comparisons, heldout_annotators=heldout_annotators, seed=seed,
                      train=len(split.train), heldout_seen=len(split.heldout_seen),
                      heldout_unseen=len(split.heldout_unseen))

@@ -144,7 +144,7 @@ def fit_preferences(data: Preferences, train: Preferences, heldout_seen: Prefere
         fit, selection = _single(X, tr, n_annotators, options.l2), "fixed"
     elif options.k is not None:
         if options.k > int(seen.sum()):
-            raise ValueError(f"-k {options.k}: expected at most the number of training annotators "
+            raise ValueError(f"-k: expected at most the number of training annotators "
                              f"({int(seen.sum())}), found {options.k}")
         fit = fit_mixture(X, tr.chosen, tr.rejected, tr.annotator, n_annotators, options.k, estep=options.estep,
                           restarts=options.restarts, seed=options.seed, init=options.init, l2=options.l2,
