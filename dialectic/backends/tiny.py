@@ -129,7 +129,8 @@ def _qwen2_config(tokenizer: Any, *, hidden: int, layers: int, heads: int, kv_he
 
 def build_causal_lm(out_dir: str | Path, tokenizer_dir: str | Path, *, seed: int = 0, hidden: int = 128,
                     layers: int = 2, heads: int = 4, kv_heads: int = 2, max_len: int = 4096) -> Path:
-    """A random ``Qwen2ForCausalLM`` with the tokenizer copied beside it (a complete, servable checkpoint)."""
+    """A random ``Qwen2ForCausalLM`` with the tokenizer copied beside it (a complete, servable checkpoint);
+    ``max_len`` is both the model's positions and the copied tokenizer's ``model_max_length``."""
     import torch
     from transformers import AutoTokenizer, GenerationConfig, Qwen2ForCausalLM
 
@@ -144,6 +145,7 @@ def build_causal_lm(out_dir: str | Path, tokenizer_dir: str | Path, *, seed: int
         do_sample=True,
     )
     model.save_pretrained(str(out))
+    tokenizer.model_max_length = max_len
     tokenizer.save_pretrained(str(out))
     return out
 

@@ -64,15 +64,11 @@ POLIS_FILES = ("comments.csv", "participants-votes.csv", "summary.csv")
 #: Tokens of context of the chain's tiny chat model (chat_model).
 CHAT_CONTEXT = 32768
 #: Builds the tiny chat model under ``--python`` (argv: root, seed, context).
-_BUILD_CHAT = """import json, sys
+_BUILD_CHAT = """import sys
 from pathlib import Path
 from dialectic.backends.tiny import build_causal_lm, build_tokenizer
 root, seed, context = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-chat = build_causal_lm(root / "chat", build_tokenizer(root / "tokenizer"), seed=seed, max_len=context)
-config = chat / "tokenizer_config.json"
-data = json.loads(config.read_text())
-data["model_max_length"] = context
-config.write_text(json.dumps(data, indent=2))
+build_causal_lm(root / "chat", build_tokenizer(root / "tokenizer"), seed=seed, max_len=context)
 """
 #: Exit status of an interrupted chain (128 + SIGINT).
 EXIT_INTERRUPTED = 130

@@ -44,6 +44,9 @@ def test_every_artefact_lands_in_out(chain: tuple[Path, Any]) -> None:
     for name in ("scenario.yaml", "scenario.model/manifest.json", "export/model.safetensors", "served.yaml",
                  "tiny/chat/config.json"):
         assert (out / name).exists(), name
+    # the chat model's context, in its config and in the tokenizer copied beside it
+    assert json.loads((out / "tiny/chat/config.json").read_text())["max_position_embeddings"] == 32768
+    assert json.loads((out / "tiny/chat/tokenizer_config.json").read_text())["model_max_length"] == 32768
     assert summary.result is not None and (out / summary.result.trace).is_file()
     # the terminal table names the verdict both ways
     assert "by served models" in result.output and "by held-out judges" in result.output
