@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from dialectic.learned._bt import log_sigmoid
 from dialectic.learned._metrics import accuracy, adjusted_rand_index, mean_loglik
 from dialectic.learned._model import FittedModel
-from dialectic.learned._select import Comparisons
+from dialectic.learned._select import Comparisons, annotator_loglik
 
 if TYPE_CHECKING:
     from dialectic.learned._fit import Preferences
@@ -111,10 +110,7 @@ def halves(annotator: np.ndarray, n_annotators: int, seed: int) -> np.ndarray:
 
 def assign_unseen(model: FittedModel, X: np.ndarray, data: Comparisons, n_annotators: int) -> np.ndarray:
     """The component of each annotator by an E-step on ``data`` (-1 for annotators without comparisons)."""
-    scores = X @ model.heads.T
-    per_head = log_sigmoid(scores[data.chosen] - scores[data.rejected])
-    L = np.stack([np.bincount(data.annotator, weights=per_head[:, k], minlength=n_annotators)
-                  for k in range(model.k)], axis=1)
+    L = annotator_loglik(X, model.heads, data, n_annotators)
     if model.manifest.estep == "soft":
         with np.errstate(divide="ignore"):
             L = L + np.log([c.share for c in model.manifest.components])[None, :]

@@ -229,7 +229,8 @@ def _hard_objective(problem: _Problem, W: np.ndarray, z: np.ndarray) -> float:
     return _hard_value(problem, problem.annotator_loglik(W), z, W)
 
 
-def _logsumexp_rows(A: np.ndarray) -> np.ndarray:
+def logsumexp_rows(A: np.ndarray) -> np.ndarray:
+    """log sum_k exp(A[:, k]) of each row, stable (a row of -inf gives -inf)."""
     top = np.max(A, axis=1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     return (top + np.log(np.sum(np.exp(A - top), axis=1, keepdims=True)))[:, 0]
@@ -239,7 +240,7 @@ def _soft_objective(problem: _Problem, W: np.ndarray, pi: np.ndarray) -> tuple[f
     """J and the responsibilities it implies."""
     with np.errstate(divide="ignore"):
         A = problem.annotator_loglik(W) + np.log(pi)[None, :]
-    total = _logsumexp_rows(A)
+    total = logsumexp_rows(A)
     return float(total.sum()) - problem.penalty(W), np.exp(A - total[:, None])
 
 

@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from dialectic.learned._bt import L2, log_sigmoid
-from dialectic.learned._mixture import EStep, Init, MixtureFit, fit_mixture
+from dialectic.learned._mixture import EStep, Init, MixtureFit, fit_mixture, logsumexp_rows
 
 Criterion = Literal["heldout", "bic"]
 
@@ -59,9 +59,7 @@ def comparison_loglik(X: np.ndarray, fit: MixtureFit, data: Comparisons) -> np.n
     if fit.estep == "hard":
         return per_head[np.arange(len(data)), fit.assignment[data.annotator]]
     with np.errstate(divide="ignore"):
-        weighted = per_head + np.log(fit.responsibilities[data.annotator])
-    top = weighted.max(axis=1, keepdims=True)
-    return (top + np.log(np.exp(weighted - top).sum(axis=1, keepdims=True)))[:, 0]
+        return logsumexp_rows(per_head + np.log(fit.responsibilities[data.annotator]))
 
 
 def feature_rank(X: np.ndarray) -> int:
@@ -72,17 +70,21 @@ def feature_rank(X: np.ndarray) -> int:
     return int(np.linalg.matrix_rank(X[1:] - X[0]))
 
 
+def annotator_loglik(X: np.ndarray, heads: np.ndarray, data: Comparisons, n_annotators: int) -> np.ndarray:
+    """L (n_annotators, k): each annotator's total log-likelihood of its comparisons in ``data`` under each head
+    (0 for an annotator without comparisons there)."""
+    scores = np.asarray(X, dtype=np.float64) @ heads.T
+    per_head = log_sigmoid(scores[data.chosen] - scores[data.rejected])
+    return np.stack([np.bincount(data.annotator, weights=per_head[:, k], minlength=n_annotators)
+                     for k in range(len(heads))], axis=1)
+
+
 def mixture_loglik(X: np.ndarray, fit: MixtureFit, data: Comparisons, n_annotators: int) -> float:
     """sum_a log sum_k pi_k exp(L[a, k]) on ``data`` (pi: the fit's mixing weights)."""
-    scores = np.asarray(X, dtype=np.float64) @ fit.weights.T
-    per_head = log_sigmoid(scores[data.chosen] - scores[data.rejected])
-    L = np.stack([np.bincount(data.annotator, weights=per_head[:, k], minlength=n_annotators)
-                  for k in range(fit.k)], axis=1)
+    L = annotator_loglik(X, fit.weights, data, n_annotators)
     seen = np.bincount(data.annotator, minlength=n_annotators) > 0
     with np.errstate(divide="ignore"):
-        A = L[seen] + np.log(fit.mixing)[None, :]
-    top = A.max(axis=1, keepdims=True)
-    return float((top + np.log(np.exp(A - top).sum(axis=1, keepdims=True))).sum())
+        return float(logsumexp_rows(L[seen] + np.log(fit.mixing)[None, :]).sum())
 
 
 def bic(X: np.ndarray, fit: MixtureFit, train: Comparisons, n_annotators: int, rank: int | None = None) -> float:
