@@ -167,12 +167,9 @@ class Session:
         participant's own words) and is not on record yet is scored by every group's reward model (the
         engine's side: no agent is shown another group's reward) and written once, as a StatementEvent."""
         space = self.game.space
-        generated = getattr(space, "is_generated", None)
-        if generated is None:
-            return
         said = {s.id for s in self.statements}
         new = [o for o in dict.fromkeys((move.view, move.proposal)) if o is not None and space.is_valid(o)
-               and generated(o) and space.label(o) not in said]
+               and space.is_generated(o) and space.label(o) not in said]
         if not new:
             return
         utilities = self.game.utilities

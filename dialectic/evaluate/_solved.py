@@ -65,13 +65,6 @@ def solved(game: Game, objective: str) -> OracleResult:
     return result
 
 
-def generated(game: Game, outcome: Outcome) -> bool:
-    """Is `outcome` a statement generated during a run (views: free), numbered after the reference pool?
-    The oracles' problem holds the reference pool only, so such a point is judged by its utilities."""
-    is_generated = getattr(game.space, "is_generated", None)
-    return is_generated is not None and bool(is_generated(outcome))
-
-
 def dominance(game: Game, settlement: Outcome) -> OracleResult:
     """`dialectic.oracles.is_pareto_dominated` for this settlement, solved once per (game, settlement).
 
@@ -86,7 +79,7 @@ def dominance(game: Game, settlement: Outcome) -> OracleResult:
         from dialectic import oracles
 
         problem = problem_for(game)
-        if generated(game, settlement):
+        if game.space.is_generated(settlement):
             reference = [game.utilities[g](settlement) for g in problem.group_ids]
             found = oracles.solve(problem, "pareto_improvement", reference=reference)
             found.info["dominated"] = found.outcome is not None

@@ -123,8 +123,7 @@ class GroupUtility:
     def _generated(self, flat_index: int) -> Outcome:
         """The generated statement at this flat index (IndexError: the space has no such outcome)."""
         outcome = self.space.at(flat_index) if flat_index >= 0 else (flat_index,)
-        is_generated = getattr(self.space, "is_generated", None)
-        if is_generated is None or not is_generated(outcome) or not self.space.is_valid(outcome):
+        if not self.space.is_generated(outcome) or not self.space.is_valid(outcome):
             raise IndexError(f"flat index {flat_index} is not an outcome of the space (size {self.space.size})")
         return outcome
 

@@ -107,6 +107,11 @@ class DiscreteSpace:
             parts.append(f"{issue.name or issue.id}: {option}")
         return "; ".join(parts)
 
+    def is_generated(self, outcome: Outcome) -> bool:
+        """Is ``outcome`` a statement generated during a run, beyond the enumerated space? Only a statement
+        pool holds such outcomes (StatementSpace.admit); here, never."""
+        return False
+
     def is_valid(self, outcome: Sequence[int]) -> bool:
         return len(outcome) == self.n_issues and all(
             isinstance(k, int) and 0 <= k < r for k, r in zip(outcome, self._radix_list, strict=False)

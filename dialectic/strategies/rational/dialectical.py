@@ -78,8 +78,7 @@ class Dialectical:
     def _candidate(self, outcome: Outcome) -> bool:
         """An outcome of the space it chooses from: not a statement generated during the run (an LLM's own
         words, views: free), which it may judge by its own utility but never states or models."""
-        generated = getattr(self.space, "is_generated", None)
-        return generated is None or not generated(outcome)
+        return not self.space.is_generated(outcome)
 
     def bar(self, progress: float) -> float:
         """The learned probability at which a group counts as tolerating a point, at this time."""
