@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -43,6 +43,9 @@ from dialectic.scenario import FieldError, Scenario, ScenarioError
 from dialectic.scenario._load import validate_scenario
 from dialectic.scenario.importers._yaml import dump_scenario
 from dialectic.scenario.importers.polis import CITATION, comment_texts, read_rows, summary_of
+
+if TYPE_CHECKING:
+    from dialectic.learned import FittedModel
 
 GroupsKind = Literal["polis", "learned"]
 
@@ -111,8 +114,7 @@ class _Group:
     size: int  # population weight (participants)
     fit: np.ndarray  # participant rows of its fit members
     heldout: np.ndarray  # participant rows of its held-out members
-    reward: dict[str, Any] | None = None  # learned: the spec (scores are computed on the pool)
-    component: str | None = None
+    component: str | None = None  # learned: the mixture component it is
 
 
 def _polis_groups(participants: list[dict[str, str]], held: np.ndarray, votes_path: Path) -> list[_Group]:
@@ -128,9 +130,11 @@ def _polis_groups(participants: list[dict[str, str]], held: np.ndarray, votes_pa
 
 
 def _learned_groups(data: PreferenceData, split: Split, heldout: float, row_of: dict[str, int], k: int, seed: int,
-                    model_dir: Path, restarts: int, progress: bool, votes_path: Path) -> list[_Group]:
+                    model_dir: Path, restarts: int, progress: bool,
+                    votes_path: Path) -> tuple[list[_Group], FittedModel]:
     """Fit the mixture on the fit participants' comparisons, save it to ``model_dir``, and make one group per
-    non-empty component: its fit members (the fit's assignment) and held-out members (an E-step)."""
+    non-empty component: its fit members (the fit's assignment) and held-out members (an E-step). Returns
+    the groups and the fitted model."""
     from dialectic.learned import FitOptions, build_features, feature_spec, fit_preferences
     from dialectic.learned._evaluate import assign_unseen
     from dialectic.learned._fit import comparisons
@@ -155,10 +159,8 @@ def _learned_groups(data: PreferenceData, split: Split, heldout: float, row_of: 
         fit = np.array(sorted(row_of[a] for a, z in fitted.items() if z == c), dtype=np.int64)
         held = np.array(sorted(row_of[data.annotators[a]] for a in np.flatnonzero(unseen == c)), dtype=np.int64)
         groups.append(_Group(f"component-{component.name}", f"Learned component {component.name}",
-                             component.annotators, fit, held,
-                             {"kind": "learned", "model": model_dir.name, "component": component.name},
-                             component.name))
-    return [g for g in groups if g.size > 0]
+                             component.annotators, fit, held, component.name))
+    return [g for g in groups if g.size > 0], model
 
 
 def _scenario_name(directory: Path, name: str | None, groups: str) -> str:
@@ -213,12 +215,14 @@ def import_polis_heldout(
     votes = _votes(participants, ids)
 
     model_dir: Path | None = None
+    model: FittedModel | None = None
     if groups == "polis":
         found = _polis_groups(participants, held, votes_path)
     else:
         target = Path(output) if output is not None else directory / f"{_scenario_name(directory, name, groups)}.yaml"
         model_dir = target.parent / f"{target.stem}.model"
-        found = _learned_groups(data, split, heldout, row_of, k, seed, model_dir, restarts, progress, votes_path)
+        found, model = _learned_groups(data, split, heldout, row_of, k, seed, model_dir, restarts, progress,
+                                       votes_path)
         if len(found) < 2:
             raise _fail(votes_path, "participants", "a mixture with at least two non-empty components",
                         len(found))
@@ -251,12 +255,6 @@ def import_polis_heldout(
                            participants=len(participants), annotators=data.n_annotators,
                            heldout_participants=int(held.sum()), model=model_dir)
     specs = []
-    model = None
-    if groups == "learned":
-        from dialectic.learned import FittedModel
-
-        assert model_dir is not None
-        model = FittedModel.load(model_dir)
     total_size = sum(g.size for g in found)
     shares = [round(g.size / total_size, 6) for g in found]
     shares[-1] = round(1.0 - sum(shares[:-1]), 6)
@@ -267,9 +265,9 @@ def import_polis_heldout(
             reward_values = fit_mean[g.id][0][pool]
             reward: dict[str, Any] = {"kind": "statements", "scores": scores_of(reward_values)}
         else:
-            reward_values = model.score(pool_texts, g.component or 0)
-            assert g.reward is not None
-            reward = g.reward
+            assert model_dir is not None and g.component is not None
+            reward_values = model.score(pool_texts, g.component)
+            reward = {"kind": "learned", "model": model_dir.name, "component": g.component}
         favourites[g.id] = pool_ids[int(np.argmax(reward_values))]
         spec: dict[str, Any] = {
             "id": g.id, "name": f"{g.name} ({len(g.fit)} fit, {len(g.heldout)} held-out participants)",
