@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import statistics
 import sys
@@ -45,11 +44,13 @@ HEAD_NORM = 8.0
 
 
 def polis_texts(limit: int | None) -> list[str]:
+    """The kept statements of the conversations (the Polis readers' rule: comment_texts), each text once."""
+    from dialectic.scenario.importers.polis import comment_texts, read_rows
+
     texts: list[str] = []
     for conversation in CONVERSATIONS:
-        with open(DATA / conversation / "comments.csv", newline="") as f:
-            rows = [r for r in csv.DictReader(f) if r["moderated"] != "-1" and r["comment-body"].strip()]
-        texts += [" ".join(r["comment-body"].split()) for r in rows]
+        texts += comment_texts(read_rows(DATA / conversation / "comments.csv",
+                                         ["comment-id", "moderated", "comment-body"])).values()
     texts = list(dict.fromkeys(texts))
     return texts[:limit] if limit else texts
 

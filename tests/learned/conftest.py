@@ -3,12 +3,12 @@ votes (minilm features) and its export, each built once per session (loading Min
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
 from dialectic.learned import text_features
+from dialectic.scenario.importers.polis import comment_texts, read_rows
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -19,10 +19,9 @@ CONVERSATIONS = ("15-per-hour-seattle", "brexit-consensus", "canadian-electoral-
 
 
 def polis_statements(folder: Path, n: int) -> list[str]:
-    """The first n kept statements of a Polis conversation (moderated -1 and empty bodies left out)."""
-    with open(folder / "comments.csv", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["moderated"] != "-1" and r["comment-body"].strip()]
-    return [" ".join(r["comment-body"].split()) for r in rows[:n]]
+    """The first n kept statements of a Polis conversation (the Polis readers' rule: comment_texts)."""
+    texts = comment_texts(read_rows(folder / "comments.csv", ["comment-id", "moderated", "comment-body"]))
+    return list(texts.values())[:n]
 
 
 @pytest.fixture(scope="session")
