@@ -265,7 +265,8 @@ def _import_polis_heldout(directory: Path, output: Path, name: str | None, state
     from dialectic.preferences import heldout_yaml, import_polis_heldout
 
     try:
-        report = import_polis_heldout(directory, groups, output=output, k=k, seed=seed, heldout=heldout, name=name, statements=statements, min_seen=min_seen, min_heldout=min_heldout,
+        report = import_polis_heldout(directory, groups, output=output, k=k, seed=seed, heldout=heldout, name=name,
+                                      statements=statements, min_seen=min_seen, min_heldout=min_heldout,
                                       reservation_quantile=reservation_quantile)
     except (ScenarioError, ValueError) as error:
         raise _fail(error) from None
