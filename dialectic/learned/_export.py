@@ -31,6 +31,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialectic.learned._model import index_of
 from dialectic.learned._text import DIM, POOLER_SCALE, pooler_weights
 
 #: The file that marks a directory as a dialectic statement-model export (dialectic.backends reads the same name).
@@ -63,18 +64,7 @@ class ExportManifest(BaseModel):
 
     def output_index(self, output: str | int) -> int:
         """An output by group name or index (a ValueError naming the known ones otherwise)."""
-        return output_index(self.outputs, output)
-
-
-def output_index(names: Sequence[str], output: str | int) -> int:
-    """``output`` as an index into ``names``: a name, or an index 0..len-1."""
-    if isinstance(output, int) and not isinstance(output, bool):
-        if 0 <= output < len(names):
-            return output
-    elif isinstance(output, str) and output in names:
-        return list(names).index(output)
-    raise ValueError(f"unknown output {output!r}; the model has {len(names)}: {', '.join(names)} "
-                     f"(or an index 0..{len(names) - 1})")
+        return index_of(self.outputs, output, "output")
 
 
 def _check_heads(heads: Any, bias: Any, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -124,6 +124,18 @@ class Assignment(_Strict):
     responsibilities: list[list[float]] | None = None  # soft E-step only
 
 
+def index_of(names: Sequence[str], value: str | int, noun: str) -> int:
+    """``value`` as an index into ``names``: a name, or an index 0..len-1 (a ValueError naming the known ``noun``s
+    otherwise)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 <= value < len(names):
+            return value
+    elif isinstance(value, str) and value in names:
+        return list(names).index(value)
+    raise ValueError(f"unknown {noun} {value!r}; this model has {len(names)}: {', '.join(names)} "
+                     f"(or an index 0..{len(names) - 1})")
+
+
 def _located(file: Path, error: ValidationError) -> ModelError:
     item = error.errors()[0]
     field = ".".join(str(p) for p in item["loc"]) or "<top>"
@@ -247,14 +259,7 @@ class FittedModel:
 
     def component_index(self, component: str | int) -> int:
         """A component by name or index (a ValueError naming the known ones otherwise)."""
-        names = self.component_names
-        if isinstance(component, int) and not isinstance(component, bool):
-            if 0 <= component < self.k:
-                return component
-        elif isinstance(component, str) and component in names:
-            return names.index(component)
-        raise ValueError(f"unknown component {component!r}; this model has {self.k}: "
-                         f"{', '.join(names)} (or an index 0..{self.k - 1})")
+        return index_of(self.component_names, component, "component")
 
     def encode(self, items: Any) -> np.ndarray:
         """Feature rows of items: outcomes (onehot) or statement texts (minilm)."""
