@@ -120,12 +120,21 @@ def encoder() -> SentenceEncoder:
 def embedding_distances(texts: Sequence[str], model: Any = None) -> np.ndarray:
     """(n, n) matrix of D_emb = (1 - cos) / 2 between the texts, in [0, 1]. Identical texts share
     one embedding, so their distance is exactly 0."""
+    vectors, where = _encode_unique(texts, model)
+    return _pairwise(vectors)[np.ix_(where, where)]
+
+
+def _encode_unique(texts: Sequence[str], model: Any = None) -> tuple[np.ndarray, list[int]]:
+    """Unit embeddings of the distinct texts, and each text's row among them."""
     unique = list(dict.fromkeys(texts))
-    vectors = (model or encoder()).encode(unique)
+    return (model or encoder()).encode(unique), [unique.index(text) for text in texts]
+
+
+def _pairwise(vectors: np.ndarray) -> np.ndarray:
+    """D_emb between every two unit embeddings, exactly 0 on the diagonal."""
     pairwise = np.clip((1.0 - vectors @ vectors.T) / 2.0, 0.0, 1.0)
     np.fill_diagonal(pairwise, 0.0)
-    where = [unique.index(text) for text in texts]
-    return pairwise[np.ix_(where, where)]
+    return pairwise
 
 
 def embedding_distance(a: str, b: str) -> float:
@@ -133,17 +142,31 @@ def embedding_distance(a: str, b: str) -> float:
     return float(embedding_distances([a, b])[0, 1])
 
 
-_pools: WeakKeyDictionary[StatementSpace, np.ndarray] = WeakKeyDictionary()
+#: Per pool: its statements' unit embeddings in option order, and D_emb between every two of them.
+_pools: WeakKeyDictionary[StatementSpace, tuple[np.ndarray, np.ndarray]] = WeakKeyDictionary()
 _pools_lock = threading.Lock()
+
+
+def _pool(space: StatementSpace) -> tuple[np.ndarray, np.ndarray]:
+    """The pool's embeddings and pairwise D_emb, embedded once per pool."""
+    with _pools_lock:
+        cached = _pools.get(space)
+    if cached is None:
+        vectors, where = _encode_unique(space.statement_texts())
+        rows, distances = vectors[where], _pairwise(vectors)[np.ix_(where, where)]
+        rows.setflags(write=False)
+        distances.setflags(write=False)
+        with _pools_lock:
+            cached = _pools.setdefault(space, (rows, distances))
+    return cached
 
 
 def pool_distances(space: StatementSpace) -> np.ndarray:
     """D_emb between every two statements of the pool, in option order; embedded once per pool."""
-    with _pools_lock:
-        cached = _pools.get(space)
-    if cached is None:
-        cached = embedding_distances(space.statement_texts())
-        cached.setflags(write=False)
-        with _pools_lock:
-            cached = _pools.setdefault(space, cached)
-    return cached
+    return _pool(space)[1]
+
+
+def pool_vectors(space: StatementSpace) -> np.ndarray:
+    """The unit embedding of every statement of the pool, in option order (what pool_distances is computed
+    from: a generated statement is measured against these, never a second encoding of the pool)."""
+    return _pool(space)[0]

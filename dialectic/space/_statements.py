@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dialectic.space._discrete import DiscreteSpace, Outcome
-from dialectic.space._lexical import lexical_distances
+from dialectic.space._lexical import lexical_distance, lexical_distances
 
 if TYPE_CHECKING:  # pragma: no cover
     from dialectic.scenario import StatementPoolSpec
@@ -61,7 +61,7 @@ class StatementSpace(DiscreteSpace):
         #: Generated statements' ids in the order first seen; generated statement j is outcome (size + j,).
         self._generated: list[str] = []
         self._generated_at: dict[str, int] = {}
-        self._rows: dict[int, np.ndarray] = {}
+        self._rows: dict[tuple[int, str], np.ndarray] = {}
         self._lock = threading.Lock()
 
     # -- generated statements --------------------------------------------------------------------------
@@ -159,31 +159,24 @@ class StatementSpace(DiscreteSpace):
 
     def _row(self, k: int) -> np.ndarray:
         """The public distance from statement k (pool or generated) to every pool statement."""
-        if k < self.size:
-            return self._pairwise[k]
-        row = self._rows.get(k)
+        return self._pairwise[k] if k < self.size else self._generated_row(k, self.agent_distance)
+
+    def _generated_row(self, k: int, measure: str) -> np.ndarray:
+        """The distance (lexical or embedding) from generated statement k to every pool statement, in option
+        order; computed once per statement and measure (the pool's embeddings are the ones its pairwise
+        distances were computed from, dialectic.space._embedding.pool_vectors)."""
+        row = self._rows.get((k, measure))
         if row is None:
-            row = self._text_distances(self.text((k,)), self.agent_distance)
+            text = self.text((k,))
+            if measure == "embedding":
+                from dialectic.space._embedding import encoder, pool_vectors
+
+                row = np.clip((1.0 - pool_vectors(self) @ encoder().encode([text])[0]) / 2.0, 0.0, 1.0)
+            else:
+                row = lexical_distances([text, *self.statement_texts()])[0, 1:]
             row.setflags(write=False)
-            self._rows[k] = row
+            self._rows[(k, measure)] = row
         return row
-
-    def _text_distances(self, text: str, measure: str) -> np.ndarray:
-        """The distance (lexical or embedding) from a text to every pool statement, in option order."""
-        if measure == "embedding":
-            return np.clip((1.0 - self._pool_vectors @ self._vector(text)) / 2.0, 0.0, 1.0)
-        return lexical_distances([text, *self.statement_texts()])[0, 1:]
-
-    @cached_property
-    def _pool_vectors(self) -> np.ndarray:
-        from dialectic.space._embedding import encoder
-
-        return encoder().encode(self.statement_texts())
-
-    def _vector(self, text: str) -> np.ndarray:
-        from dialectic.space._embedding import encoder
-
-        return encoder().encode([text])[0]
 
     def distance(self, a: Outcome, b: Outcome) -> float:
         if a[0] < self.size and b[0] < self.size:
@@ -199,11 +192,9 @@ class StatementSpace(DiscreteSpace):
                 from dialectic.space._embedding import embedding_distance
 
                 return embedding_distance(self.text(a), self.text(b))
-            return float(lexical_distances([self.text(a), self.text(b)])[0, 1])
+            return lexical_distance(self.text(a), self.text(b))
         generated, pooled = (a, b) if a[0] >= self.size else (b, a)
-        if measure == self.agent_distance:
-            return float(self._row(generated[0])[pooled[0]])
-        return float(self._text_distances(self.text(generated), measure)[pooled[0]])
+        return float(self._generated_row(generated[0], measure)[pooled[0]])
 
     def distances_to(self, outcome: Outcome, among: np.ndarray | None = None) -> np.ndarray:
         """The public distance from ``outcome`` (pool or generated) to every pool statement, or to the pool
