@@ -297,11 +297,11 @@ def conversation_table(folder: Path, *, seed: int = 0, restarts: int = 4, k_rang
     for name, k in (("k_groups", n_groups), ("k_bic", k_bic)):
         same = next((other for other in models if models[other].k == k), None)
         if same is not None:
-            models[name], fits[name] = models[same], fits[same].model_copy(update={"selection": "fixed"})
+            models[name], fits[name] = models[same], fits[same]
         else:
             models[name], _, fits[name] = _fit(data, split, X, info, FitOptions(k=k, restarts=restarts, seed=seed),
                                                seed)
-    fits["k_bic"] = fits["k_bic"].model_copy(update={"selection": "bic"})
+    fits["k_bic"] = fits["k_bic"].model_copy(update={"selection": "bic"})  # copies: a reused Fit keeps its own
     fits["k_groups"] = fits["k_groups"].model_copy(update={"selection": "fixed"})
 
     train_per_annotator = split.train.per_annotator
