@@ -118,11 +118,15 @@ def feedback_text(feedback: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def in_play(table: Table) -> list[Outcome]:
+    """The outcomes on the table: every current view and the proposal."""
+    return [*table.views.values(), *([table.proposal] if table.proposal is not None else [])]
+
+
 def agent_fields(obs: Observation, persona: str, name: str, feedback: Sequence[dict[str, Any]],
                  history: int, free: bool = False) -> dict[str, Any]:
     public, table = obs.public, obs.table
-    in_play = [v for v in table.views.values()] + ([table.proposal] if table.proposal is not None else [])
-    shown = pool_rows(public.space, obs.utility.values, in_play)
+    shown = pool_rows(public.space, obs.utility.values, in_play(table))
     others = [g for g in public.group_ids if g != obs.me]
     return {
         "group": obs.me, "group_name": name or obs.me, "persona": persona, "others": ", ".join(others),

@@ -24,9 +24,15 @@ from dialectic.dialogue import MEDIATOR, MediatorObservation, Move, Observation,
 from dialectic.game import Game
 from dialectic.rewards import GroupUtility, scores_text
 from dialectic.scenario import Scenario
-from dialectic.space import Outcome
 from dialectic.strategies._base import Params, Unmet, mediator, policy
-from dialectic.strategies.llm._context import agent_fields, history_text, outcome_text, space_text, table_text
+from dialectic.strategies.llm._context import (
+    agent_fields,
+    history_text,
+    in_play,
+    outcome_text,
+    space_text,
+    table_text,
+)
 from dialectic.strategies.llm._draft import ChatBackend, Draft
 from dialectic.strategies.llm._prompt import PromptError, load_prompt
 from dialectic.strategies.llm._reward_step import choose_agent_move, choose_mediator_move
@@ -114,11 +120,6 @@ async def sample(chat: ChatBackend, messages: list[dict[str, str]], schema: dict
                            temperature=params.temperature, top_p=params.top_p)
         for s in seeds
     )))
-
-
-def in_play(table: Table) -> list[Outcome]:
-    """The outcomes on the table: every current view and the proposal."""
-    return [*table.views.values(), *([table.proposal] if table.proposal is not None else [])]
 
 
 def read_replies(replies: list[Any], make: Callable[[dict[str, Any]], Move]) -> tuple[list[Move | None],
