@@ -62,14 +62,8 @@ def check_learned_reward(directory: str | Path, component: str | int, space_spec
         theirs = "; ".join(f"{i}: {', '.join(o)}" for i, o in fitted.items())
         raise SpecProblem("model", "a model fitted on outcomes of this scenario's space (the same issues and "
                           "options)", f"a model of {{{theirs}}}")
-    head = model.heads[index]
-    start = 0
-    worst = best = 0.0
-    for issue in features.issues:
-        block = head[start:start + len(issue.options)]
-        worst, best = worst + float(block.min()), best + float(block.max())
-        start += len(issue.options)
-    return model, index, (worst, best)
+    points = model.additive_points(index).values()
+    return model, index, (float(sum(min(p) for p in points)), float(sum(max(p) for p in points)))
 
 
 def onehot_points(model: FittedModel, index: int, issue_ids: list[str], options: list[list[str]]) -> list[np.ndarray]:
