@@ -102,12 +102,16 @@ class RewardEndpoint(_Endpoint):
         from dialectic.backends.reward_http import HTTPRewardClient
 
         options.setdefault("outputs", self.output_names())
-        options.setdefault("truncate", {self.model: self.max_tokens} if self.max_tokens else {})
+        options.setdefault("truncate", self.truncation())
         return HTTPRewardClient(self.url, **options)
 
     def output_names(self) -> dict[str, list[str]]:
         """served model name -> its outputs' names (empty when the model has none listed)."""
         return {self.model: list(self.outputs)} if self.outputs else {}
+
+    def truncation(self) -> dict[str, int]:
+        """served model name -> the tokens its inputs are cut to (empty when the model has no limit listed)."""
+        return {self.model: self.max_tokens} if self.max_tokens else {}
 
 
 class VLLMInfo(_Strict):

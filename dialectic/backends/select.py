@@ -127,7 +127,7 @@ def backends_from_endpoints(kind: str, endpoints: Any, *, concurrency: int = 64,
         adapters=None if reward is None else dict(reward.adapters),
         reward_model=None if reward is None else reward.model,
         outputs=None if reward is None else reward.output_names(),
-        truncate=None if reward is None or not reward.max_tokens else {reward.model: reward.max_tokens},
+        truncate=None if reward is None else reward.truncation(),
         concurrency=concurrency, device=device,
         server_versions=versions, cache=cache,
     )
