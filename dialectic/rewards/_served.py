@@ -88,9 +88,7 @@ class GroupRewardClient:
 class ServedRewardModel:
     """One group's served reward: ``score(outcomes)`` for the space, ``ascore_texts`` for any text."""
 
-    def __init__(self, spec: ServedReward | str, space: DiscreteSpace, backend: RewardBackend):
-        if isinstance(spec, str):  # an adapter name
-            spec = ServedReward(kind="served", adapter=spec)
+    def __init__(self, spec: ServedReward, space: DiscreteSpace, backend: RewardBackend):
         self.spec = spec
         self.adapter = spec.adapter
         self.space = space
