@@ -79,6 +79,11 @@ class RunRow(BaseModel):
     complete: bool = True
     end_reason: str | None = None
     trace: str | None = None
+    #: The run's id in a sweep (`dialectic bench run`): a hash of what decides the run; None outside sweeps.
+    run_id: str | None = None
+    #: The scenario's generator parameters (`generated.params` of a generated scenario, e.g. the
+    #: minority's share and the conflict level of the 51/49 family); empty for hand-written scenarios.
+    params: dict[str, float | int | str] = {}
 
     @property
     def capitulation(self) -> bool:
@@ -99,7 +104,8 @@ class RunRow(BaseModel):
         fields = {
             name: data[name]
             for name in cls.model_fields
-            if name not in {"scenario", "strategy", "seed", "trace", "capitulated"} and name in data
+            if name not in {"scenario", "strategy", "seed", "trace", "capitulated", "run_id", "params"}
+            and name in data
         }
         capitulation = data.get("capitulation") or {}
         return cls(
