@@ -334,10 +334,30 @@ class Opening(Strict):
         return {STATEMENT_ISSUE: self.proposal} if isinstance(self.proposal, str) else self.proposal
 
 
+def _finite_param(value: float | str) -> float | str:
+    if isinstance(value, float):
+        _bounded(value)
+    return value
+
+
+class Generated(Strict):
+    """Says the file was written by a generator (``dialectic scenario generate``), which one, with which seed
+    and parameters, so the file can be made again and a benchmark can group runs by the parameters
+    (``params`` are copied into ``dialectic bench`` rows as ``RunRow.params``). Content of the file like any
+    other field: it enters the scenario's hash."""
+
+    generator: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    seed: int
+    params: dict[Identifier, Annotated[int | float | str, AfterValidator(_finite_param)]] = {}
+
+
 class Scenario(Strict):
     name: Identifier
     description: str = ""
     source: str = ""
+    #: Absent in hand-written files (and left out of the dump then, so their hash is unchanged).
+    generated: Generated | None = Field(default=None, exclude_if=_absent)
     space: SpaceSpec
     groups: list[Group] = Field(min_length=2)
     agreement: Agreement = Agreement()
