@@ -7,7 +7,8 @@ a bootstrap confidence interval from `scipy.stats.bootstrap` (`dialectic.bench._
 
 `paired_difference(rows, scenario, a, b, metric, group, rng)` matches the runs of strategies a and
 b on one scenario by seed and reports the mean of (a - b) with a bootstrap interval, the number of
-pairs and the seeds either side lacks.
+pairs, the seeds either side lacks, and two tests of "no difference" (`dialectic.bench._paired_test`):
+a sign-flip permutation test of the mean and the Wilcoxon signed-rank test.
 
 Bootstrap methods: means and rates use BCa (second-order accurate for smooth statistics). The
 worst run and CVaR use the percentile method: BCa's bias and acceleration corrections assume a
@@ -28,6 +29,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from dialectic.bench._bootstrap import Estimate, Method, bootstrap_estimate, derived_rng
+from dialectic.bench._paired_test import sign_flip_p_value, wilcoxon_p_value
 from dialectic.bench._rows import FLAGS, METRICS, RunRow, check_metric, metric_value
 from dialectic.bench._tail import cvar_axis, mean_axis, tail_size, worst_axis
 
@@ -127,6 +129,11 @@ class PairedDifference(BaseModel):
     a_better: int
     b_better: int
     ties: int
+    #: Two-sided p-value of the sign-flip permutation test of the mean difference (exact up to 16
+    #: pairs); None when there is no pair or every difference is 0.
+    p_value: float | None = None
+    #: Two-sided p-value of the Wilcoxon signed-rank test (zero differences dropped); None likewise.
+    wilcoxon_p: float | None = None
 
 
 def _rng(rng: np.random.Generator | int) -> np.random.Generator:
@@ -293,7 +300,7 @@ def paired_difference(
 
     Only seeds that both strategies ran are compared; the others are listed in `unmatched_a` /
     `unmatched_b`. The interval resamples the pairs (a one-sample bootstrap of the differences),
-    drawing from `rng`. Raises ValueError if either strategy has no run on the scenario; with runs
+    drawing from `rng`; the permutation test draws from it next (above 16 pairs). Raises ValueError if either strategy has no run on the scenario; with runs
     on both sides but no common seed, `mean_difference` is None.
     """
     higher = check_metric(metric, group)
@@ -307,6 +314,12 @@ def paired_difference(
         [metric_value(runs_a[s], metric, group) - metric_value(runs_b[s], metric, group) for s in seeds]
     )
     better = diffs if higher else -diffs
+    generator = _rng(rng)
+    mean_difference = (
+        bootstrap_estimate(diffs, mean_axis, generator, confidence=confidence, n_resamples=n_resamples, method=method)
+        if seeds
+        else None
+    )
     return PairedDifference(
         scenario=scenario,
         strategy_a=a,
@@ -318,16 +331,12 @@ def paired_difference(
         seeds=seeds,
         unmatched_a=sorted(set(runs_a) - set(runs_b)),
         unmatched_b=sorted(set(runs_b) - set(runs_a)),
-        mean_difference=(
-            bootstrap_estimate(
-                diffs, mean_axis, _rng(rng), confidence=confidence, n_resamples=n_resamples, method=method
-            )
-            if seeds
-            else None
-        ),
+        mean_difference=mean_difference,
         a_better=int(np.sum(better > 0)),
         b_better=int(np.sum(better < 0)),
         ties=int(np.sum(better == 0)),
+        p_value=sign_flip_p_value(diffs, generator, n_resamples),
+        wilcoxon_p=wilcoxon_p_value(diffs),
     )
 
 
