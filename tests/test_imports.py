@@ -35,6 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "game": {"rewards", "rules", "scenario", "space"},
     "preferences": {"game", "learned", "scenario", "space"},
     "oracles": {"game", "rewards", "rules", "scenario", "space"},
+    "generate": {"oracles", "scenario"},
     "dialogue": {"game", "rewards", "space", "trace"},
     "strategies": {"dialogue", "game", "registry", "rewards", "rules", "scenario", "social_choice", "space",
                    "trace"},
@@ -48,8 +49,8 @@ ALLOWED: dict[str, set[str]] = {
     "bench": {"evaluate"},
     "cli_rm": {"learned", "preferences", "scenario", "space"},
     "chain": {"backends", "evaluate", "learned", "preferences", "runner", "scenario", "strategies"},
-    "cli": {"backends", "batch", "chain", "cli_rm", "conformance", "evaluate", "influence", "preferences", "runner",
-            "scenario", "strategies", "trace"},
+    "cli": {"backends", "batch", "chain", "cli_rm", "conformance", "evaluate", "generate", "influence", "preferences",
+            "runner", "scenario", "strategies", "trace"},
     "__main__": {"cli"},
 }
 

@@ -45,12 +45,13 @@ for _type, _representer in (
     _Dumper.add_representer(_type, _representer)  # type: ignore[arg-type]
 
 
-def dump_scenario(scenario: Scenario, header: str) -> str:
-    """The scenario as YAML text under `header` (wrapped as # comments)."""
+def dump_scenario(scenario: Scenario, header: str, exclude_none: bool = False) -> str:
+    """The scenario as YAML text under `header` (wrapped as # comments); `exclude_none` leaves out fields
+    that are None (unset optional fields, which load back as None)."""
     comment = textwrap.fill(
         header, width=100, initial_indent="# ", subsequent_indent="# ", break_on_hyphens=False
     ) + "\n"
-    data = scenario.model_dump(mode="json", exclude_defaults=False)
+    data = scenario.model_dump(mode="json", exclude_defaults=False, exclude_none=exclude_none)
     return comment + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
