@@ -38,14 +38,13 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import operator
 import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -55,7 +54,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from dialectic.bench import machine_info
-from dialectic.dialogue import Said, build_graph
+from dialectic.dialogue import DialogueState, Said, build_graph
+
+try:  # one definition of a turn, shared by the graph and vectorised runs (issue 10's engine)
+    from dialectic.dialogue._engine import opening_state, play_turn
+except ImportError:  # the engine before issue 10: the plain loop spells the turn out
+    opening_state = play_turn = None
 from dialectic.game import Game
 from dialectic.runner import RunResult, finish_run, prepare_run, run_dialogue
 from dialectic.scenario import Scenario, load_scenario
@@ -71,16 +75,6 @@ REFEREE = "referee"
 # --- the bare graph: the engine's shape, trivial nodes ------------------------------------------------
 
 
-class BareState(TypedDict):
-    """The engine's state channels (DialogueState), holding placeholders."""
-
-    table: Any
-    record: Annotated[list[Any], operator.add]
-    pending: Any
-    turn: int
-    end: str | None
-
-
 @dataclass(frozen=True)
 class BareRun:
     """The run's context, passed like the engine's Session: how many turns to run."""
@@ -88,46 +82,52 @@ class BareRun:
     turns: int
 
 
-def _finish(state: BareState, runtime: Runtime[BareRun], said: Any) -> dict[str, Any]:
+def _judged(state: Any, runtime: Runtime[BareRun], said: Any) -> dict[str, Any]:
+    """What the engine's referee writes after a move, as placeholders, on the channels the engine's state has."""
     turn = state["turn"] + 1
-    return {
-        "record": [said],
-        "pending": None,
+    out: dict[str, Any] = {
+        "table": state["table"],
         "turn": turn,
         "end": "round_limit" if turn >= runtime.context.turns else None,
     }
+    if "record" in CHANNELS:  # the record as a channel with a list reducer (the engine before issue 10)
+        out["record"] = [said]
+    if "pending" in CHANNELS:
+        out["pending"] = None
+    return out
 
 
 def _bare_agent(participant: str) -> Any:
-    def speak(state: BareState, runtime: Runtime[BareRun]) -> dict[str, Any]:
+    def speak(state: Any, runtime: Runtime[BareRun]) -> dict[str, Any]:
         return {"pending": participant}
 
     return speak
 
 
-def _bare_agent_judging(participant: str) -> Any:
-    """One step per turn: the participant's move and the referee's work in one node."""
-
-    def speak(state: BareState, runtime: Runtime[BareRun]) -> dict[str, Any]:
-        return _finish(state, runtime, participant)
-
-    return speak
+def _bare_turn(state: Any, runtime: Runtime[BareRun]) -> dict[str, Any]:
+    """One step per turn: the move and the referee's work in the speaker's node."""
+    return _judged(state, runtime, None)
 
 
-def _bare_referee(state: BareState, runtime: Runtime[BareRun]) -> dict[str, Any]:
-    return _finish(state, runtime, state["pending"])
+def _bare_referee(state: Any, runtime: Runtime[BareRun]) -> dict[str, Any]:
+    return _judged(state, runtime, state["pending"])
+
+
+#: The engine's state channels: the bare graph runs on the engine's own state schema (same reducers).
+CHANNELS = frozenset(DialogueState.__annotations__)
 
 
 def build_bare_graph(order: tuple[str, ...], steps_per_turn: int) -> Any:
-    """Two steps per turn: participant -> referee -> next participant (the engine before issue 10);
-    one step per turn: participant -> next participant, the referee's work inside the participant's step."""
+    """The engine's shape with trivial nodes, on the engine's state schema. Two steps per turn: participant ->
+    referee -> next participant (the engine before issue 10); one: participant -> next participant, the
+    referee's work inside the participant's step."""
 
-    def next_speaker(state: BareState) -> str:
+    def next_speaker(state: Any) -> str:
         if state["end"] is not None:
             return END
         return order[state["turn"] % len(order)]
 
-    graph = StateGraph(BareState, context_schema=BareRun)
+    graph = StateGraph(DialogueState, context_schema=BareRun)
     if steps_per_turn == 2:
         for participant in order:
             graph.add_node(participant, _bare_agent(participant))
@@ -136,7 +136,7 @@ def build_bare_graph(order: tuple[str, ...], steps_per_turn: int) -> Any:
         graph.add_conditional_edges(REFEREE, next_speaker, [*order, END])
     else:
         for participant in order:
-            graph.add_node(participant, _bare_agent_judging(participant))
+            graph.add_node(participant, _bare_turn)
             graph.add_conditional_edges(participant, next_speaker, [*order, END])
     graph.add_edge(START, order[0])
     return graph.compile()
@@ -150,7 +150,8 @@ def engine_steps_per_turn(order: tuple[str, ...]) -> int:
 
 def run_bare(graph: Any, turns: int, limit: int) -> int:
     """Run the bare graph for `turns` turns under the engine's recursion limit."""
-    initial: BareState = {"table": None, "record": [], "pending": None, "turn": 0, "end": None}
+    initial = {"table": None, "turn": 0, "end": None, "record": [], "pending": None}
+    initial = {k: v for k, v in initial.items() if k in CHANNELS}
     final = graph.invoke(initial, context=BareRun(turns), config={"recursion_limit": limit})
     return int(final["turn"])
 
@@ -162,8 +163,13 @@ def run_plain(scenario: Scenario, card: StrategyCard, seed: int, out: Path, game
     """One dialogue as the engine runs it (same Session calls, same trace), as a plain Python loop."""
     run = prepare_run(scenario, card, seed, None, out, game, evaluate=False)
     session = run.session
-    order = session.order
     started = time.perf_counter()
+    if play_turn is not None:  # the engine's own turn (issue 10's engine): exactly its work, no graph around it
+        state = opening_state(session)
+        while state["end"] is None:
+            state = play_turn(session, state)
+        return finish_run(run, state, time.perf_counter() - started)
+    order = session.order
     table = session.opening_table()
     record: list[Said] = []
     turn = 0
