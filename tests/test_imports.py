@@ -47,6 +47,8 @@ ALLOWED: dict[str, set[str]] = {
     "batch": {"evaluate", "game", "runner", "scenario", "strategies", "trace"},
     "conformance": {"backends", "dialogue", "game", "rewards", "runner", "scenario", "strategies"},
     "bench": {"evaluate"},
+    "suite": {"scenario", "strategies"},
+    "sweep": {"backends", "bench", "game", "runner", "scenario", "strategies", "suite"},
     "cli_rm": {"learned", "preferences", "scenario", "space"},
     "chain": {"backends", "evaluate", "learned", "preferences", "runner", "scenario", "strategies"},
     "cli": {"backends", "batch", "chain", "cli_rm", "conformance", "evaluate", "generate", "influence", "preferences",
