@@ -194,11 +194,20 @@ def run_plain(scenario: Scenario, card: StrategyCard, seed: int, out: Path, game
 
 
 def vector_runner() -> Any:
+    """run_vector, raising the first dialogue's exception if any failed (it returns them in place)."""
     try:
         from dialectic.vector import run_vector
     except ImportError:
         return None
-    return run_vector
+
+    def run(*args: Any, **kwargs: Any) -> list[RunResult]:
+        results = run_vector(*args, **kwargs)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results
+
+    return run
 
 
 # --- measurement ------------------------------------------------------------------------------------
@@ -288,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
 
     figures = {clock: _figures(clock_samples) for clock, clock_samples in samples.items()}
     by_cpu = figures["cpu"]
+    for clock in ("cpu", "wall"):  # LangGraph's share inside the engine, against LangGraph alone
+        ms = figures[clock]["ms_per_dialogue"]
+        figures[clock]["engine_minus_plain_over_bare"] = round((ms["engine"] - ms["plain"]) / ms["bare"], 3)
     met: dict[str, bool | None] = {
         "engine_ratio_to_bare": by_cpu["ratio_to_bare"]["engine"] <= TARGET_RATIO,
         "engine+eval_ratio_to_bare": by_cpu["ratio_to_bare"]["engine+eval"] <= TARGET_RATIO,
@@ -321,7 +333,9 @@ def main(argv: list[str] | None = None) -> int:
             "cpu: CPU time (user+system) of this single process, i.e. time on one core, less sensitive "
             "to other load on the machine; wall: elapsed time. 'graph' is the time inside run_graph only "
             "(wall clock, measured by the runner). vector and vector+eval: one batch of all seeds per "
-            "repetition, per-dialogue figures are the batch's time over its dialogues."
+            "repetition, per-dialogue figures are the batch's time over its dialogues. "
+            "engine_minus_plain_over_bare: (engine - plain) / bare, what running the same turns in LangGraph "
+            "costs inside the engine against the bare graph's whole time (1.0: no more than bare LangGraph)."
         ),
         "cpu": figures["cpu"],
         "wall": figures["wall"],
@@ -348,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{key:<13}{clock:<6}{f['ms_per_dialogue'][key]:>12.2f}{f['dialogues_per_second'][key]:>13.1f}"
                 f"{f['ratio_to_bare'][key]:>8.2f}{f['ratio_to_plain'][key]:>9.2f}"
             )
+    print(f"engine - plain (the engine's cost beyond its own work) over bare: "
+          f"{by_cpu['engine_minus_plain_over_bare']:.2f} (cpu), {figures['wall']['engine_minus_plain_over_bare']:.2f} (wall)")
     print(f"targets (cpu clock): engine <= {TARGET_RATIO:g}x bare graph, vectorised >= {TARGET_VECTOR_RATE:g} "
           f"dialogues/s/core: {met}")
 

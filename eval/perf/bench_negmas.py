@@ -257,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             results = run_vector(scenario, card, seeds, out=runs, game=game, evaluate=False)
             out = []
             for result in results:
+                if isinstance(result, BaseException):
+                    raise result
                 end = result.trace.end
                 out.append((None if end.settlement is None else parse_options(list(end.settlement.values())),
                             end.turns))
