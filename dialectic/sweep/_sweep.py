@@ -154,7 +154,7 @@ def run_suite(suite: Path | str | Suite | ResolvedSuite, out: Path | str, *, exe
 
         try:
             if todo and executor == "local":
-                run_local(todo, record)
+                run_local(todo, record, flush)
             elif todo and executor == "process":
                 run_process(chunked(todo, workers), record, workers)
             elif todo:
