@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from dialectic.chain.command import chain_command
+from dialectic.cli_bench import bench_app
 from dialectic.cli_rm import rm_app
 from dialectic.generate.command import scenario_app
 from dialectic.scenario import ScenarioError, ServedReward
@@ -19,6 +20,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 importer = typer.Typer(no_args_is_help=True, help="Import negotiation games from other formats.")
 app.add_typer(importer, name="import")
 app.add_typer(rm_app, name="rm")
+app.add_typer(bench_app, name="bench")
 app.add_typer(scenario_app, name="scenario")
 app.command("chain")(chain_command)
 console = Console()

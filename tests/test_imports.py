@@ -46,13 +46,14 @@ ALLOWED: dict[str, set[str]] = {
     "runner": {"dialogue", "evaluate", "game", "scenario", "strategies", "trace"},
     "batch": {"evaluate", "game", "runner", "scenario", "strategies", "trace"},
     "conformance": {"backends", "dialogue", "game", "rewards", "runner", "scenario", "strategies"},
-    "bench": {"evaluate"},
+    "bench": {"evaluate", "scenario", "strategies", "trace"},
     "suite": {"scenario", "strategies"},
     "sweep": {"backends", "bench", "game", "runner", "scenario", "strategies", "suite"},
+    "cli_bench": {"bench", "sweep"},
     "cli_rm": {"learned", "preferences", "scenario", "space"},
     "chain": {"backends", "evaluate", "learned", "preferences", "runner", "scenario", "strategies"},
     "cli": {"backends", "batch", "chain", "cli_rm", "conformance", "evaluate", "generate", "influence", "preferences",
-            "runner", "scenario", "strategies", "trace"},
+            "runner", "scenario", "strategies", "trace", "cli_bench"},
     "__main__": {"cli"},
 }
 
