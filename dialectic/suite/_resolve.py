@@ -162,9 +162,9 @@ def resolve_suite(suite: Suite, file: str | Path | None = None) -> ResolvedSuite
             if run_as is None:
                 continue
             digest = scenario_hash(run_as)
-            for card in strategies:
-                if not _card_fits(where, i, card, overrides, path, run_as, problems):
-                    continue
+            for card, named in strategies:
+                if not _card_fits(where, i, card, overrides, path, run_as, problems if named else []):
+                    continue  # a card a selector picked that cannot play this scenario is left out
                 cells.append(Cell(i, path, run_as, card, overrides, entry.rounds, seeds, digest))
     if problems:
         raise SuiteError(problems)
@@ -208,8 +208,9 @@ def _scenario(path: Path, cache: dict[Path, Scenario | None], problems: list[Fie
 
 
 def _cards(where: str, i: int, entry: Entry, root: Path, cache: dict[str, StrategyCard | None],
-           problems: list[FieldError]) -> list[StrategyCard]:
-    found: list[StrategyCard] = []
+           problems: list[FieldError]) -> list[tuple[StrategyCard, bool]]:
+    """The entry's cards, each with whether it was named (True) or picked by a selector (False)."""
+    found: list[tuple[StrategyCard, bool]] = []
     for j, name in enumerate(entry.strategies):
         at = f"entries[{i}].strategies[{j}]"
         if name.startswith("@"):
@@ -219,7 +220,7 @@ def _cards(where: str, i: int, entry: Entry, root: Path, cache: dict[str, Strate
                 continue
             chat = name == "@llm"
             selected = [c for n in card_names() if (c := _card(n, cache, problems)) is not None and c.needs_chat == chat]
-            found += [c for c in selected if c not in found]
+            found += [(c, False) for c in selected if all(c != f for f, _ in found)]
             continue
         if Path(name).suffix in (".yaml", ".yml"):
             path = Path(name) if os.path.isabs(name) else root / name
@@ -235,8 +236,8 @@ def _cards(where: str, i: int, entry: Entry, root: Path, cache: dict[str, Strate
                 continue
             key = name
         card = _card(key, cache, problems)
-        if card is not None and card not in found:
-            found.append(card)
+        if card is not None and all(card != f for f, _ in found):
+            found.append((card, True))
     return found
 
 

@@ -61,7 +61,8 @@ class Entry(Strict):
     #: Globs of files to leave out of those the scenarios matched (e.g. served-*.yaml, which need servers).
     exclude: list[str] = []
     #: Card names (agents/NAME.yaml), card files (relative to the root), "@rational" (every registered card
-    #: that needs no chat model) or "@llm" (every card that does).
+    #: that needs no chat model) or "@llm" (every card that does). A named card that cannot play a scenario of
+    #: the entry is an error; a card a selector picked is left out of the scenarios it cannot play.
     strategies: list[str] = Field(min_length=1)
     #: GROUP: POLICY, as `dialectic run --agent GROUP=POLICY`, applied to every strategy of the entry.
     agents: dict[str, str] = {}

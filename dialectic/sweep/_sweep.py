@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dialectic.bench import Store, SweepRow
@@ -76,7 +76,8 @@ def plan(suite: ResolvedSuite, out: Path, endpoints: Path | None) -> list[Task]:
         if runs:
             _scenario_copy(cell, out, written)
             tasks.append(Task(suite.name, str(cell.scenario_file), cell.scenario, cell.card, cell.agents,
-                              tuple(runs), None if endpoints is None else str(endpoints.resolve())))
+                              tuple(runs), None if endpoints is None else str(endpoints.resolve()),
+                              cell.scenario_digest))
     return tasks
 
 
@@ -94,8 +95,7 @@ def chunked(tasks: list[Task], parallel: int) -> list[Task]:
     """Split tasks so a sweep has some 4 tasks per worker (at most MAX_TASK_RUNS runs each, never less than one)."""
     total = sum(len(t.runs) for t in tasks)
     size = max(1, min(MAX_TASK_RUNS, math.ceil(total / (4 * parallel))))
-    return [Task(t.suite, t.scenario_path, t.scenario, t.card, t.agents, t.runs[k:k + size], t.endpoints)
-            for t in tasks for k in range(0, len(t.runs), size)]
+    return [replace(t, runs=t.runs[k:k + size]) for t in tasks for k in range(0, len(t.runs), size)]
 
 
 def run_suite(suite: Path | str | Suite | ResolvedSuite, out: Path | str, *, executor: str = "local",
@@ -122,8 +122,7 @@ def run_suite(suite: Path | str | Suite | ResolvedSuite, out: Path | str, *, exe
     ids = [r.run_id for t in tasks for r in t.runs]
     store.open({**resolved.describe(), "run_ids": ids})
     finished = store.finished()
-    todo = [Task(t.suite, t.scenario_path, t.scenario, t.card, t.agents,
-                 tuple(r for r in t.runs if r.run_id not in finished), t.endpoints) for t in tasks]
+    todo = [replace(t, runs=tuple(r for r in t.runs if r.run_id not in finished)) for t in tasks]
     todo = [t for t in todo if t.runs]
     report = SweepReport(out=out, total=len(ids), skipped=len(ids) - sum(len(t.runs) for t in todo))
     started = time.perf_counter()
@@ -154,7 +153,7 @@ def run_suite(suite: Path | str | Suite | ResolvedSuite, out: Path | str, *, exe
 
         try:
             if todo and executor == "local":
-                run_local(todo, record)
+                run_local(todo, record, flush)
             elif todo and executor == "process":
                 run_process(chunked(todo, workers), record, workers)
             elif todo:

@@ -23,7 +23,7 @@ from dialectic.bench import RunRow, SweepRow
 from dialectic.bench._store import now
 from dialectic.game import Game
 from dialectic.runner import RunResult, arun_dialogue, run_dialogue, run_digest
-from dialectic.scenario import Scenario, ServedReward
+from dialectic.scenario import Scenario, ServedReward, scenario_hash
 from dialectic.strategies import StrategyCard
 
 if TYPE_CHECKING:
@@ -58,6 +58,8 @@ class Task:
     runs: tuple[PlannedRun, ...]
     #: Endpoints file (`dialectic serve`) for LLM casts and served rewards.
     endpoints: str | None = None
+    #: The content hash of the scenario as run (scenario_hash).
+    scenario_digest: str = ""
 
     @property
     def strategy(self) -> str:
@@ -133,6 +135,22 @@ def _backends(task: Task) -> Backends | None:
     return backends_from_endpoints("vllm", found)
 
 
+#: The last game this process compiled, by the scenario's content hash: consecutive tasks of one scenario (its
+#: cards, its seed chunks) share it, as a batch's dialogues do, so the work a game caches on its first run
+#: (oracles, the evaluator's tables: seconds on a statement pool) is done once per scenario and worker.
+_LAST_GAME: dict[str, Game] = {}
+
+
+def _game(task: Task, backends: Backends | None) -> Game:
+    if backends is not None:  # a game scoring through servers holds their clients: never kept
+        return Game(task.scenario, reward_backend=backends.reward)
+    digest = task.scenario_digest or scenario_hash(task.scenario)
+    if digest not in _LAST_GAME:
+        _LAST_GAME.clear()
+        _LAST_GAME[digest] = Game(task.scenario)
+    return _LAST_GAME[digest]
+
+
 def run_task(task: Task, on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Run every run of `task` (dialectic.runner.run_dialogue, the game compiled once); a run that raises is a
     failed outcome and the others go on. `on_result` sees each outcome as it finishes (the local executor
@@ -147,7 +165,7 @@ def run_task(task: Task, on_result: Callable[[Outcome], None] | None = None) -> 
     with tempfile.TemporaryDirectory(prefix="dialectic-sweep-") as scratch:
         try:
             backends = _backends(task)
-            game = Game(task.scenario, reward_backend=None if backends is None else backends.reward)
+            game = _game(task, backends)
         except Exception as error:  # noqa: BLE001  (any failure of a run is its row, never the sweep's)
             for outcome in failed_outcomes(task, error):
                 emit(outcome)

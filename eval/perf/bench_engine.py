@@ -53,6 +53,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _profile import print_profile, profile_top  # eval/perf/_profile.py, beside this script
+
 from dialectic.bench import machine_info
 from dialectic.dialogue import DialogueState, Said, build_graph
 
@@ -219,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dialogues", type=int, default=20, help="dialogues per repetition (seeds 0..N-1)")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved repetitions (medians reported)")
     parser.add_argument("--no-vector", action="store_true", help="leave out vectorised runs")
+    parser.add_argument("--profile", action="store_true",
+                        help="after measuring, profile the engine's N dialogues and one vectorised batch (cProfile)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "bench_engine.json")
     args = parser.parse_args(argv)
     if args.quick:
@@ -295,6 +299,13 @@ def main(argv: list[str] | None = None) -> int:
                 for key, total in totals.items():
                     samples[clock][key].append(total / len(seeds))
 
+        profiles: dict[str, Any] = {}
+        if args.profile:
+            profiles["engine"] = profile_top(lambda: [engine(seed, evaluate=False) for seed in seeds])
+            if run_vector is not None:
+                profiles["vector"] = profile_top(
+                    lambda: run_vector(scenario, card, seeds, out=runs, game=game, evaluate=False))
+
     figures = {clock: _figures(clock_samples) for clock, clock_samples in samples.items()}
     by_cpu = figures["cpu"]
     for clock in ("cpu", "wall"):  # LangGraph's share inside the engine, against LangGraph alone
@@ -349,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
             "met_cpu": met,
         },
     }
+    if profiles:
+        report["profile"] = profiles
 
     print(f"{CARD} on {SCENARIO.name}: {len(seeds)} dialogues x {args.repeats} repetitions, one process")
     print(f"turns per dialogue: {_turn_summary(turns)} (max {max_turns}; {steps_per_turn} graph step(s) per turn)")
@@ -366,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{by_cpu['engine_minus_plain_over_bare']:.2f} (cpu), {figures['wall']['engine_minus_plain_over_bare']:.2f} (wall)")
     print(f"targets (cpu clock): engine <= {TARGET_RATIO:g}x bare graph, vectorised >= {TARGET_VECTOR_RATE:g} "
           f"dialogues/s/core: {met}")
+    for key, profile in profiles.items():
+        print(f"{key}: ", end="")
+        print_profile(profile)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

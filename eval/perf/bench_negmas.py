@@ -62,6 +62,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _profile import print_profile, profile_top  # eval/perf/_profile.py, beside this script
+
 from dialectic.bench import machine_info
 from dialectic.game import Game
 from dialectic.runner import run_dialogue
@@ -213,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--card", choices=sorted(CARDS), default="linear",
                         help="dialectic card; negmas gets the same concession curve")
     parser.add_argument("--no-vector", action="store_true", help="leave out vectorised dialectic runs")
+    parser.add_argument("--profile", action="store_true",
+                        help="after measuring, profile each contender's N negotiations (cProfile; stored and printed)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "bench_negmas.json")
     args = parser.parse_args(argv)
     if args.quick:
@@ -299,6 +303,15 @@ def main(argv: list[str] | None = None) -> int:
                 cpu[key].append(spent_cpu[key])
                 wall[key].append(spent_wall[key])
 
+        profiles: dict[str, Any] = {}
+        if args.profile:
+            calls = {
+                "negmas": lambda: [negmas_side.run() for _ in seeds],  # type: ignore[union-attr]
+                "dialectic": lambda: [dialectic_one(seed) for seed in seeds],
+                "vector": vector_batch,
+            }
+            profiles = {key: profile_top(calls[key]) for key in (*singles, *batched)}
+
     n = len(seeds)
     figures: dict[str, dict[str, Any]] = {}
     for key in (*singles, *batched):
@@ -350,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         "results": figures,
         "target": {"vector_speedup_vs_negmas": TARGET_SPEEDUP, "met": met},
     }
+    if profiles:
+        report["profile"] = profiles
 
     print(f"bilateral 720-outcome negotiation (seed {args.seed}), {args.card} conceders, {args.rounds} rounds / n_steps, "
           f"{n} negotiations x {args.repeats} repetitions, one process (cpu clock)")
@@ -365,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{f['offers_per_negotiation']:>8.1f}{f['agreement_rate']:>7.2f}"
               f"{_fmt(u['a']):>7}{_fmt(u['b']):>7}{speed:>10}")
     print(f"target: dialectic vectorised >= {TARGET_SPEEDUP:g}x negmas negotiations/s: {met}")
+    for key, profile in profiles.items():
+        print(f"{key}: ", end="")
+        print_profile(profile)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
