@@ -44,6 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "evaluate": {"dialogue", "game", "influence", "oracles", "registry", "rewards", "scenario", "space",
                  "trace"},
     "runner": {"dialogue", "evaluate", "game", "scenario", "strategies", "trace"},
+    "vector": {"dialogue", "game", "runner", "scenario", "strategies"},
     "batch": {"evaluate", "game", "runner", "scenario", "strategies", "trace"},
     "conformance": {"backends", "dialogue", "game", "rewards", "runner", "scenario", "strategies"},
     "bench": {"evaluate", "scenario", "strategies", "trace"},

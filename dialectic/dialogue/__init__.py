@@ -1,6 +1,16 @@
 """The dialogue model: moves, the public table, observations, and the LangGraph engine."""
 
-from dialectic.dialogue._engine import DialogueState, arun_graph, build_graph, build_staged_graph, run_graph
+from dialectic.dialogue._engine import (
+    DialogueState,
+    arun_graph,
+    build_graph,
+    build_staged_graph,
+    judge,
+    opening_state,
+    play_turn,
+    recursion_limit,
+    run_graph,
+)
 from dialectic.dialogue._move import MEDIATOR, Move, MoveError
 from dialectic.dialogue._observation import MediatorObservation, Observation, PublicGame, Said
 from dialectic.dialogue._referee import Referee, speaking_order
@@ -30,7 +40,11 @@ __all__ = [
     "arun_graph",
     "build_graph",
     "build_staged_graph",
+    "judge",
+    "opening_state",
     "participant_rng",
+    "play_turn",
+    "recursion_limit",
     "run_graph",
     "speaking_order",
 ]

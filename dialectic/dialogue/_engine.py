@@ -1,17 +1,24 @@
 """The LangGraph engine: one node per participant (group agents, and a mediator in mediated
-protocols) and a referee that applies each move to the table, writes it to the trace, applies the
-agreement rule and ends the run.
+protocols); a rational run takes one graph step per turn: the speaker's node asks its policy for a
+move and does the referee's work on it in the same step (check it, apply it to the table, record it
+in the trace, apply the agreement rule), then routes to the next speaker or ends the run.
 
 The compiled graph depends only on the speaking order, so it is built once and reused; everything
-that belongs to one run (participants, generators, the trace writer) reaches the nodes through the
-graph's context (`Runtime[Session]`), never through globals.
+that belongs to one run (participants, generators, the public record, the trace writer) reaches the
+nodes through the graph's context (`Runtime[Session]`), never through globals. The graph's state is
+what changes from turn to turn and is not kept elsewhere: the table, the turn and the end reason.
+The public record (every move so far) lives in the Session (`Session.said`, appended to in place),
+not in a state channel: a list reducer would copy the growing record every turn.
+
+`play_turn` is the one definition of a turn: the single-run graph, the vectorised runs
+(dialectic.vector) and the staged graph's referee all go through it (or its second half, `judge`),
+so they write the same trace bytes.
 """
 
 from __future__ import annotations
 
-import operator
 from functools import lru_cache
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -27,52 +34,89 @@ EndReason = Literal["settlement", "round_limit", "deadlock"]
 
 
 class DialogueState(TypedDict):
+    """One dialogue between turns: the table, the turns played so far, and how it ended (None: it goes on)."""
+
     table: Table
-    record: Annotated[list[Said], operator.add]
-    pending: Move | None
     turn: int
     end: EndReason | None
 
 
-def _agent_node(participant: str) -> Any:
-    def speak(state: DialogueState, runtime: Runtime[Session]) -> dict[str, Any]:
-        move = runtime.context.speak(participant, state["table"], state["record"], state["turn"] + 1)
-        if move is None:
-            return {"pending": None, "end": "deadlock"}
-        return {"pending": move}
-
-    return speak
+def opening_state(session: Session) -> DialogueState:
+    return {"table": session.opening_table(), "turn": 0, "end": None}
 
 
-def _referee(state: DialogueState, runtime: Runtime[Session]) -> dict[str, Any]:
-    return _judge(state, runtime.context, None)
-
-
-def _judge(state: DialogueState, session: Session, generation: Any) -> dict[str, Any]:
-    """Apply the pending move to the table, record it (with how it was generated) and apply the rules."""
-    move = state["pending"]
-    if move is None:
-        return {"end": state["end"] or "deadlock"}
-    turn = state["turn"] + 1
-    before = state["table"]
+def judge(session: Session, table: Table, turn: int, move: Move, generation: Any = None) -> DialogueState:
+    """The referee's work on the move of turn `turn + 1`: check it, apply it to the table, record it (with
+    how it was generated) and apply the rules."""
+    turn += 1
     session.check(move)
-    table = before.apply(move, turn)
-    said = Said(turn=turn, round=session.round_of(turn), move=move, answers=before.proposal)
-    session.record(said, table, generation)
-    end = session.decide(table, turn, move)  # a mediator's move with no proposal: deadlock
-    return {"table": table, "record": [said], "pending": None, "turn": turn, "end": end}
+    after = table.apply(move, turn)
+    said = Said(turn, session.round_of(turn), move, table.proposal)
+    session.record(said, after, generation)
+    return {"table": after, "turn": turn, "end": session.decide(after, turn, move)}
+
+
+def play_turn(session: Session, state: DialogueState) -> DialogueState:
+    """One turn of a rational run: the speaker's move, then the referee's work on it (None: deadlock)."""
+    table, turn = state["table"], state["turn"]
+    order = session.order
+    move = session.speak(order[turn % len(order)], table, session.said, turn + 1)
+    if move is None:
+        return {"table": table, "turn": turn, "end": "deadlock"}
+    return judge(session, table, turn, move)
+
+
+def _turn(state: DialogueState, runtime: Runtime[Session]) -> DialogueState:
+    return play_turn(runtime.context, state)
+
+
+def _route(order: tuple[str, ...]) -> Any:
+    def next_speaker(state: DialogueState) -> str:
+        if state["end"] is not None:
+            return END
+        return order[state["turn"] % len(order)]
+
+    return next_speaker
+
+
+@lru_cache(maxsize=64)
+def build_graph(order: tuple[str, ...]) -> Any:
+    """A compiled StateGraph for this speaking order: one node per participant, one step per turn."""
+    graph = StateGraph(DialogueState, context_schema=Session)
+    route = _route(order)
+    for participant in order:  # every node runs the same turn; the node's name says whose turn it is
+        graph.add_node(participant, _turn)
+        graph.add_conditional_edges(participant, route, [*order, END])
+    graph.add_edge(START, order[0])
+    return graph.compile()
+
+
+def recursion_limit(max_turns: int, steps_per_turn: int = 1) -> int:
+    """The graph steps a run may take: exactly the turns the rules allow, and a margin."""
+    return steps_per_turn * max_turns + 4
+
+
+def run_graph(session: Session) -> DialogueState:
+    """Run one dialogue to its end; the recursion limit covers exactly the turns the rules allow."""
+    graph = build_graph(tuple(session.order))
+    limit = recursion_limit(session.max_turns)
+    final: DialogueState = graph.invoke(opening_state(session), context=session, config={"recursion_limit": limit})
+    return final
 
 
 class StagedState(DialogueState):
-    """State of the graph with a reward step: an LLM participant's draft waits here to be scored."""
+    """State of the graph with a reward step: a move waits here for the referee, an LLM participant's draft
+    to be scored."""
 
+    pending: Move | None
     draft: Any
     generation: Any
 
 
 def _drafting_node(participant: str) -> Any:
     async def speak(state: StagedState, runtime: Runtime[Session]) -> dict[str, Any]:
-        out = await runtime.context.aspeak(participant, state["table"], state["record"], state["turn"] + 1)
+        session = runtime.context
+        out = await session.aspeak(participant, state["table"], session.said, state["turn"] + 1)
         if out is None:
             return {"pending": None, "end": "deadlock"}
         if isinstance(out, Move):
@@ -97,50 +141,12 @@ async def _staged_referee(state: StagedState, runtime: Runtime[Session]) -> dict
             runtime.context.record_failed_draft(generation, state["turn"] + 1)
         return {"end": state["end"] or "deadlock", "generation": None}
     await runtime.context.announce(state["pending"], state["turn"] + 1)  # generated statements, scored by all
-    out = _judge(state, runtime.context, state.get("generation"))
-    out["generation"] = None
-    return out
+    judged = judge(runtime.context, state["table"], state["turn"], state["pending"], state.get("generation"))
+    return {**judged, "pending": None, "generation": None}
 
 
 def _after_speaker(state: StagedState) -> str:
     return REWARD if state.get("draft") is not None else REFEREE
-
-
-def _route(order: tuple[str, ...]) -> Any:
-    def next_speaker(state: DialogueState) -> str:
-        if state["end"] is not None:
-            return END
-        return order[state["turn"] % len(order)]
-
-    return next_speaker
-
-
-@lru_cache(maxsize=64)
-def build_graph(order: tuple[str, ...]) -> Any:
-    """A compiled StateGraph for this speaking order."""
-    graph = StateGraph(DialogueState, context_schema=Session)
-    for participant in order:
-        graph.add_node(participant, _agent_node(participant))
-        graph.add_edge(participant, REFEREE)
-    graph.add_node(REFEREE, _referee)
-    graph.add_edge(START, order[0])
-    graph.add_conditional_edges(REFEREE, _route(order), [*order, END])
-    return graph.compile()
-
-
-def run_graph(session: Session) -> DialogueState:
-    """Run one dialogue to its end; the recursion limit covers exactly the turns the rules allow."""
-    graph = build_graph(tuple(session.order))
-    initial: DialogueState = {
-        "table": session.opening_table(),
-        "record": [],
-        "pending": None,
-        "turn": 0,
-        "end": None,
-    }
-    limit = 2 * session.max_turns + 4
-    final: DialogueState = graph.invoke(initial, context=session, config={"recursion_limit": limit})
-    return final
 
 
 @lru_cache(maxsize=64)
@@ -163,15 +169,7 @@ async def arun_graph(session: Session) -> DialogueState:
     """Run one dialogue with a reward step (LLM participants), asynchronously; the recursion limit covers
     three steps per turn."""
     graph = build_staged_graph(tuple(session.order))
-    initial: StagedState = {
-        "table": session.opening_table(),
-        "record": [],
-        "pending": None,
-        "turn": 0,
-        "end": None,
-        "draft": None,
-        "generation": None,
-    }
-    limit = 3 * session.max_turns + 4
+    initial: StagedState = {**opening_state(session), "pending": None, "draft": None, "generation": None}
+    limit = recursion_limit(session.max_turns, 3)
     final: DialogueState = await graph.ainvoke(initial, context=session, config={"recursion_limit": limit})
     return final

@@ -72,6 +72,8 @@ class Session:
     order: list[str] = field(init=False)
     rngs: dict[str, np.random.Generator] = field(init=False)
     max_turns: int = field(init=False)
+    #: The public record: every move so far, in order (what observations show as `record`).
+    said: list[Said] = field(init=False)
     events: list[MoveEvent] = field(init=False)
     statements: list[StatementEvent] = field(init=False)
     failed_drafts: list[tuple[int, Any]] = field(init=False)
@@ -86,6 +88,7 @@ class Session:
         self.rngs = {g: participant_rng(self.seed, k) for k, g in enumerate(groups)}
         self.rngs[MEDIATOR] = participant_rng(self.seed, len(groups))
         self.max_turns = self.referee.max_turns
+        self.said = []
         self.events = []
         self.statements = []
         self.failed_drafts = []
@@ -227,6 +230,7 @@ class Session:
         self.events.append(event)
         if self.writer is not None:
             self.writer.write(event)
+        self.said.append(said)
 
     def passes(self, table: Table) -> bool:
         return self.referee.passes(table)
