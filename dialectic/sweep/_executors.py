@@ -50,7 +50,11 @@ def run_process(tasks: list[Task], record: Record, workers: int) -> None:
             while queue or pending:
                 while queue and len(pending) < 2 * workers and not broken:
                     task, tries = queue.pop()
-                    pending[pool.submit(run_task, task)] = (task, tries)
+                    try:
+                        pending[pool.submit(run_task, task)] = (task, tries)
+                    except BrokenProcessPool:  # a worker died since the last look: this task never started
+                        queue.append((task, tries))
+                        broken = True
                 if not pending:
                     break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -162,3 +162,55 @@ def test_run_ids_change_with_content_overrides_seed_and_version(tmp_path: Path, 
     before = task_module.run_id(cell.scenario, card, 0, {}, cell.scenario_digest)
     monkeypatch.setattr(task_module, "__version__", "999.0")
     assert task_module.run_id(cell.scenario, card, 0, {}, cell.scenario_digest) != before
+
+
+def _pool_workers(driver: int) -> list[int]:
+    """Worker processes of a process pool of `driver`: children of its forkserver (itself a child of it)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    servers = {pid for pid, parent in parents.items() if parent == driver}
+    return [pid for pid, parent in parents.items() if parent in servers]
+
+
+def test_a_killed_pool_worker_leaves_every_run_exactly_once(tmp_path: Path, monkeypatch: Any) -> None:
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    import dialectic.sweep._executors as executors
+
+    pools: list[int] = []
+
+    class Counted(ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pools.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", Counted)
+    suite = write_suite(tmp_path, KILL_ENTRIES, seeds=8)
+    out = tmp_path / "killed"
+    reports: list[Any] = []
+    sweep = threading.Thread(target=lambda: reports.append(
+        run_suite(suite, out, executor="process", workers=2, quiet=True)))
+    sweep.start()
+    killed = None
+    deadline = time.monotonic() + 60
+    while killed is None and time.monotonic() < deadline and sweep.is_alive():
+        if list((out / "traces").glob("*.jsonl")) and (workers := _pool_workers(os.getpid())):
+            os.kill(workers[0], signal.SIGKILL)  # tasks in flight: the pool breaks, its tasks run again
+            killed = workers[0]
+        time.sleep(0.005)
+    sweep.join(timeout=120)
+    assert killed is not None, "no pool worker was seen"
+    assert len(pools) >= 2  # the broken pool was replaced and its tasks ran again
+    [report] = reports
+    assert (report.total, report.failed) == (16, 0) and report.done == 16
+    assert raw_row_count(out) == 16 and len(trace_bytes(out)) == 16
+    reference = tmp_path / "reference"
+    run_suite(suite, reference, quiet=True)
+    assert store_rows(out) == store_rows(reference) and trace_bytes(out) == trace_bytes(reference)
