@@ -49,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     "conformance": {"backends", "dialogue", "game", "rewards", "runner", "scenario", "strategies"},
     "bench": {"evaluate", "scenario", "strategies", "trace"},
     "suite": {"scenario", "strategies"},
-    "sweep": {"backends", "bench", "game", "runner", "scenario", "strategies", "suite"},
+    "sweep": {"backends", "bench", "game", "runner", "scenario", "strategies", "suite", "vector"},
     "cli_bench": {"bench", "sweep"},
     "cli_rm": {"learned", "preferences", "scenario", "space"},
     "chain": {"backends", "evaluate", "learned", "preferences", "runner", "scenario", "strategies"},

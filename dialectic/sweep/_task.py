@@ -22,7 +22,7 @@ from dialectic import __version__
 from dialectic.bench import RunRow, SweepRow
 from dialectic.bench._store import now
 from dialectic.game import Game
-from dialectic.runner import RunResult, arun_dialogue, run_dialogue, run_digest
+from dialectic.runner import RunResult, arun_dialogue, run_digest
 from dialectic.scenario import Scenario, ServedReward, scenario_hash
 from dialectic.strategies import StrategyCard
 
@@ -173,13 +173,19 @@ def run_task(task: Task, on_result: Callable[[Outcome], None] | None = None) -> 
         if backends is not None:
             asyncio.run(_arun_task(task, game, backends, scratch, emit))
             return outcomes
-        for run in task.runs:
-            started = time.perf_counter()
+        from dialectic.vector import run_vector
+
+        started = time.perf_counter()  # a rational cast: every seed advanced together, one graph step per turn
+        results = run_vector(task.scenario_path, task.card, [r.seed for r in task.runs], dict(task.agents), scratch,
+                             game)
+        each = (time.perf_counter() - started) / len(task.runs)  # runs of a batch share their time
+        for run, result in zip(task.runs, results, strict=True):
             try:
-                result = run_dialogue(task.scenario_path, task.card, run.seed, dict(task.agents), scratch, game)
-                outcome = _finished(task, run, result, time.perf_counter() - started)
+                if isinstance(result, BaseException):
+                    raise result
+                outcome = _finished(task, run, result, each)
             except Exception as error:  # noqa: BLE001  (any failure of a run is its row, never the sweep's)
-                outcome = Outcome(_row(task, run, time.perf_counter() - started, error=error))
+                outcome = Outcome(_row(task, run, each, error=error))
             emit(outcome)
     return outcomes
 
