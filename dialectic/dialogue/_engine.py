@@ -22,6 +22,7 @@ from typing import Any, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from dialectic.dialogue._move import Move
 from dialectic.dialogue._observation import Said
@@ -66,8 +67,17 @@ def play_turn(session: Session, state: DialogueState) -> DialogueState:
     return judge(session, table, turn, move)
 
 
-def _turn(state: DialogueState, runtime: Runtime[Session]) -> DialogueState:
-    return play_turn(runtime.context, state)
+def _turn_node(order: tuple[str, ...]) -> Any:
+    """A participant's node: its turn (`play_turn`), then on to the next speaker or the end. It routes with a
+    Command (the update and where to go, in one return) rather than a conditional edge: LangGraph then runs
+    no separate routing step, which reads the state back after every turn."""
+
+    def turn(state: DialogueState, runtime: Runtime[Session]) -> Command[str]:
+        after = play_turn(runtime.context, state)
+        goto = END if after["end"] is not None else order[after["turn"] % len(order)]
+        return Command(update=after, goto=goto)
+
+    return turn
 
 
 def _route(order: tuple[str, ...]) -> Any:
@@ -83,10 +93,9 @@ def _route(order: tuple[str, ...]) -> Any:
 def build_graph(order: tuple[str, ...]) -> Any:
     """A compiled StateGraph for this speaking order: one node per participant, one step per turn."""
     graph = StateGraph(DialogueState, context_schema=Session)
-    route = _route(order)
+    turn = _turn_node(order)
     for participant in order:  # every node runs the same turn; the node's name says whose turn it is
-        graph.add_node(participant, _turn)
-        graph.add_conditional_edges(participant, route, [*order, END])
+        graph.add_node(participant, turn, destinations=(*order, END))
     graph.add_edge(START, order[0])
     return graph.compile()
 

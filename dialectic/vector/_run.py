@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from dialectic.dialogue import DialogueState, Session, opening_state, play_turn, recursion_limit
 from dialectic.game import Game
@@ -55,8 +56,9 @@ class Batch:
     errors: dict[int, Exception] = field(default_factory=dict)
 
 
-def _advance(state: BatchState, runtime: Runtime[Batch]) -> dict[str, Any]:
-    """One turn of every live dialogue; the ones that end or raise drop out."""
+def _advance(state: BatchState, runtime: Runtime[Batch]) -> Command[str]:
+    """One turn of every live dialogue; the ones that end or raise drop out; on to the next step while any is
+    live (routed with a Command, as the single-run graph is: no separate routing step)."""
     batch = runtime.context
     states = list(state["states"])
     live: list[int] = []
@@ -69,20 +71,15 @@ def _advance(state: BatchState, runtime: Runtime[Batch]) -> dict[str, Any]:
         states[i] = after
         if after["end"] is None:
             live.append(i)
-    return {"states": tuple(states), "live": tuple(live)}
-
-
-def _route(state: BatchState) -> str:
-    return TURN if state["live"] else END
+    return Command(update={"states": tuple(states), "live": tuple(live)}, goto=TURN if live else END)
 
 
 @lru_cache(maxsize=1)
 def build_vector_graph() -> Any:
     """The compiled batch graph: START -> turn -> turn ... -> END (one step per turn of every live dialogue)."""
     graph = StateGraph(BatchState, context_schema=Batch)
-    graph.add_node(TURN, _advance)
+    graph.add_node(TURN, _advance, destinations=(TURN, END))
     graph.add_edge(START, TURN)
-    graph.add_conditional_edges(TURN, _route, [TURN, END])
     return graph.compile()
 
 
