@@ -105,3 +105,20 @@ def test_graph_has_one_node_per_participant_and_one_step_per_turn() -> None:
     graph = build_graph(("mediator", "a", "b"))
     nodes = set(graph.get_graph().nodes)
     assert {"mediator", "a", "b"} <= nodes and "referee" not in nodes  # the referee's work is in each turn
+
+
+def test_a_run_takes_one_graph_step_per_turn_within_the_exact_limit(tmp_path: Path) -> None:
+    """The hardliner card runs to the round limit (24 rounds x 6 = 144 turns): 144 graph steps, each one turn
+    (the speaker's move and the referee's work), under the limit `recursion_limit(144)`."""
+    from dialectic.dialogue import opening_state, recursion_limit
+    from dialectic.runner import finish_run, prepare_run
+
+    run = prepare_run(SCENARIOS / "harbour-sport-park.yaml", "hardliner", seed=0, out=tmp_path, evaluate=False)
+    graph = build_graph(tuple(run.session.order))
+    steps = list(graph.stream(opening_state(run.session), context=run.session, stream_mode="values",
+                              config={"recursion_limit": recursion_limit(run.session.max_turns)}))
+    turns = [state["turn"] for state in steps]
+    assert turns == list(range(145))  # the input, then one state per turn
+    assert len(run.session.said) == len(run.session.events) == 144
+    finish_run(run, steps[-1], 0.0)
+    assert read_trace(run.writer.path).end.turns == 144  # type: ignore[union-attr]
