@@ -5,7 +5,7 @@ Bad parameters are located errors (the option, what was expected, what was found
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -26,7 +26,7 @@ def _shares(text: str) -> tuple[float, ...]:
         raise _fail(f"--shares: expected comma-separated numbers, found {text!r}") from None
 
 
-def _reservation(text: str) -> float | str:
+def _reservation(text: str) -> float | Literal["auto"]:
     if text == "auto":
         return "auto"
     try:
@@ -52,6 +52,8 @@ def generate_command(
     rounds: Annotated[int, typer.Option(help="Rounds of the dialogue.")] = 12,
     rule: Annotated[str, typer.Option(help="majority, unanimous or quorum:N.")] = "majority",
     name: Annotated[str | None, typer.Option(help="Scenario name (default: from the parameters).")] = None,
+    description: Annotated[str | None, typer.Option(
+        help="What the scenario tests (default: a description of the parameters).")] = None,
 ) -> None:
     """Write one seeded random discrete scenario; the same seed and parameters give the same bytes."""
     from dialectic.generate import GenerateError, Spec, generate, scenario_text
@@ -59,7 +61,8 @@ def generate_command(
 
     spec = Spec(seed=seed, issues=issues, options=options, groups=groups,
                 shares=None if shares is None else _shares(shares), minority=minority, conflict=conflict,
-                reservation=_reservation(reservation), rounds=rounds, rule=rule, name=name)  # type: ignore[arg-type]
+                reservation=_reservation(reservation), rounds=rounds, rule=rule, name=name,
+                description=description)
     try:
         scenario = generate(spec)
     except (GenerateError, ScenarioError) as error:
