@@ -48,6 +48,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -106,9 +107,16 @@ def _bare_agent(participant: str) -> Any:
     return speak
 
 
-def _bare_turn(state: Any, runtime: Runtime[BareRun]) -> dict[str, Any]:
-    """One step per turn: the move and the referee's work in the speaker's node."""
-    return _judged(state, runtime, None)
+def _bare_turn(order: tuple[str, ...]) -> Any:
+    """One step per turn, as the engine's node: the move and the referee's work, then a Command naming the next
+    speaker (or the end) in the same return: no separate routing step."""
+
+    def turn(state: Any, runtime: Runtime[BareRun]) -> Command[str]:
+        after = _judged(state, runtime, None)
+        goto = END if after["end"] is not None else order[after["turn"] % len(order)]
+        return Command(update=after, goto=goto)
+
+    return turn
 
 
 def _bare_referee(state: Any, runtime: Runtime[BareRun]) -> dict[str, Any]:
@@ -122,7 +130,7 @@ CHANNELS = frozenset(DialogueState.__annotations__)
 def build_bare_graph(order: tuple[str, ...], steps_per_turn: int) -> Any:
     """The engine's shape with trivial nodes, on the engine's state schema. Two steps per turn: participant ->
     referee -> next participant (the engine before issue 10); one: participant -> next participant, the
-    referee's work inside the participant's step."""
+    referee's work inside the participant's step and the routing by Command (the engine since issue 10)."""
 
     def next_speaker(state: Any) -> str:
         if state["end"] is not None:
@@ -137,9 +145,9 @@ def build_bare_graph(order: tuple[str, ...], steps_per_turn: int) -> Any:
         graph.add_node(REFEREE, _bare_referee)
         graph.add_conditional_edges(REFEREE, next_speaker, [*order, END])
     else:
+        turn = _bare_turn(order)
         for participant in order:
-            graph.add_node(participant, _bare_turn)
-            graph.add_conditional_edges(participant, next_speaker, [*order, END])
+            graph.add_node(participant, turn, destinations=(*order, END))
     graph.add_edge(START, order[0])
     return graph.compile()
 
