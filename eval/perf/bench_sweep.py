@@ -4,7 +4,7 @@
                                               [--out FILE]
 
 Workload: a suite written to a temporary folder: scenarios/harbour-sport-park.yaml x the `conceder`,
-`linear` and `max-min` cards x seeds 0..N-1 (default 100: 300 runs, about 20-60 s with one worker on the
+`linear` and `max-min` cards x seeds 0..N-1 (default 600: 1,800 runs, about 30-60 s with one worker on the
 development VM, 2 shared vCPUs), each run with its evaluation and its trace, as `dialectic bench run` does them. Each
 measurement is one `dialectic.sweep.run_suite(suite, out, executor=E, workers=W, quiet=True)` call into a
 fresh store folder; within a repetition the order of the (executor, workers) pairs rotates, so changes in the
@@ -88,7 +88,7 @@ def measure(run_suite: Any, suite: Path, out: Path, executor: str, workers: int,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 seeds (12 runs) x 1 repetition (a smoke run)")
-    parser.add_argument("--seeds", type=int, default=100, help="seeds per card (runs = 3 x seeds)")
+    parser.add_argument("--seeds", type=int, default=600, help="seeds per card (runs = 3 x seeds)")
     parser.add_argument("--repeats", type=int, default=1, help="rotated repetitions (medians reported)")
     parser.add_argument("--executors", nargs="+", default=["process", "ray"], choices=["local", "process", "ray"])
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "bench_sweep.json")
