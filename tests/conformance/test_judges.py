@@ -98,7 +98,7 @@ class _JudgePeeker:
         self.me, self.utility, self.public = me, utility, public
 
     def act(self, obs: Observation) -> Move:
-        games = [o for o in gc.get_objects() if isinstance(o, Game) and self.me in o.utilities]
+        games = [o for o in gc.get_objects() if isinstance(o, Game) and o.utilities.get(self.me) is self.utility]
         judge = games[-1].scenario.group(self.me).judge if games else None
         proposal = None
         if judge is not None:
