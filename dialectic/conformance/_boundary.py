@@ -316,6 +316,31 @@ def _record_run(scenario: Scenario, card: StrategyCard, seed: int, reward_backen
     return public0, logs
 
 
+def _settles_without(scenario: Scenario, group: str) -> bool:
+    """Whether the other groups' acceptances alone can settle a proposal under the scenario's rule."""
+    if scenario.group(group).veto:
+        return False
+    rule, others = scenario.agreement, [g for g in scenario.groups if g.id != group]
+    if rule.rule == "majority":
+        return sum(g.share for g in others) > rule.majority_threshold
+    if rule.rule == "quorum":
+        return len(others) >= (rule.min_accept or 1)
+    return False
+
+
+def _probing(scenario: Scenario, group: str) -> Scenario:
+    """The scenario a probe dialogue for ``group`` plays: fewer rounds (the round limit is public, so the agent
+    sees the limit it runs under), and, where the other groups could settle without the checked agent (a 10:1
+    share majority), the unanimous rule, since a probe's own proposal (a proposer accepts its own) would
+    otherwise settle at the first turn and the agent would never move (both are public parts: the
+    counterfactual games keep them)."""
+    update: dict[str, Any] = {"rounds": min(scenario.rounds, PROBE_ROUNDS)}
+    if _settles_without(scenario, group):
+        update["agreement"] = scenario.agreement.model_copy(
+            update={"rule": "unanimous", "min_accept": None, "threshold": None})
+    return scenario.model_copy(update=update)
+
+
 def check_boundary(
     strategy: str | StrategyCard,
     scenario: str | Path | Scenario,
@@ -348,19 +373,19 @@ def check_boundary(
     if drafting and chat_backend is None:
         report.skipped.update({g: "an LLM policy: pass a chat backend (--endpoints) to check it" for g in drafting})
     checked_groups = [g for g in (groups or scenario.group_ids) if g not in drafting or chat_backend is not None]
-    dialogues: list[tuple[Scenario, StrategyCard, int, list[str] | None]] = [(scenario, card, seed, checked_groups)]
-    # The probe dialogues are shorter (the round limit is public, so the agent sees the limit it runs under).
-    probing = scenario.model_copy(update={"rounds": min(scenario.rounds, PROBE_ROUNDS)})
+    dialogues: list[tuple[Scenario, StrategyCard, int, list[str], bool]] = [
+        (scenario, card, seed, checked_groups, False)]
     if against is not None:
         for group in checked_groups:
+            probing = _probing(scenario, group)
             others = {g: against for g in scenario.group_ids if g != group}
             # Where the agent can end a probe dialogue by accepting (two groups, a share majority), one
             # dialogue holds few moves: take more seeds until it has answered enough of them (an LLM
             # agent, whose moves cost model calls, gets one probe dialogue).
             count = 1 if group in drafting else PROBE_DIALOGUES
-            dialogues += [(probing, card.with_agents(others), seed + k, [group]) for k in range(count)]
-    for played, cast_card, run_seed, checked in dialogues:
-        if not checked or (played is probing and report.moves.get(checked[0], 0) >= PROBE_MOVES):
+            dialogues += [(probing, card.with_agents(others), seed + k, [group], True) for k in range(count)]
+    for played, cast_card, run_seed, checked, probe in dialogues:
+        if not checked or (probe and report.moves.get(checked[0], 0) >= PROBE_MOVES):
             continue
         public0, logs = _record_run(played, cast_card, run_seed, reward_backend, chat_backend, checked, report)
         for group, log in logs.items():

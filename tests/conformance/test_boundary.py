@@ -24,9 +24,7 @@ from tests.conftest import SCENARIOS
 CARDS = [name for name in card_names() if not load_card(name).needs_chat]
 #: hundred-groups.yaml is left out: replaying 100 agents under every card and perturbation takes minutes per
 #: card (457 s for average-reward alone); the check is the same per agent as on seven-party.yaml, which is in.
-#: majority-10-1.yaml is left out until the probe collects the valley's moves: under every card the report
-#: holds 0 moves for the 1-in-11 valley (cause not yet found; the city's are checked).
-SLOW = {"hundred-groups.yaml", "majority-10-1.yaml"}
+SLOW = {"hundred-groups.yaml"}
 OFFLINE = sorted(p.name for p in SCENARIOS.glob("*.yaml")
                  if p.name not in SLOW and all(g.reward.kind != "served" for g in load_scenario(p).groups))
 LEAK = "depends on information the agent may not have"
