@@ -15,6 +15,7 @@ from dialectic.cli_bench import bench_app
 from dialectic.cli_rm import rm_app
 from dialectic.generate.command import scenario_app
 from dialectic.scenario import ScenarioError, ServedReward
+from dialectic.show.command import show_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 importer = typer.Typer(no_args_is_help=True, help="Import negotiation games from other formats.")
@@ -23,6 +24,7 @@ app.add_typer(rm_app, name="rm")
 app.add_typer(bench_app, name="bench")
 app.add_typer(scenario_app, name="scenario")
 app.command("chain")(chain_command)
+app.command("show")(show_command)
 console = Console()
 errors = Console(stderr=True)
 

@@ -43,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "influence": {"dialogue", "game", "space", "trace"},
     "evaluate": {"dialogue", "game", "influence", "oracles", "registry", "rewards", "scenario", "space",
                  "trace"},
+    "show": {"evaluate", "game", "space", "trace"},
     "runner": {"dialogue", "evaluate", "game", "scenario", "strategies", "trace"},
     "vector": {"dialogue", "game", "runner", "scenario", "strategies"},
     "batch": {"evaluate", "game", "runner", "scenario", "strategies", "trace"},
@@ -54,7 +55,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli_rm": {"learned", "preferences", "scenario", "space"},
     "chain": {"backends", "evaluate", "learned", "preferences", "runner", "scenario", "strategies"},
     "cli": {"backends", "batch", "chain", "cli_rm", "conformance", "evaluate", "generate", "influence", "preferences",
-            "runner", "scenario", "strategies", "trace", "cli_bench"},
+            "runner", "scenario", "show", "strategies", "trace", "cli_bench"},
     "__main__": {"cli"},
 }
 

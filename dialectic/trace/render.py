@@ -3,6 +3,7 @@ untrusted and must not be read as markup."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
@@ -10,6 +11,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from dialectic.trace._io import Trace
+
+#: Characters of untrusted text that a terminal would act on: C0 controls (ESC, BEL, CR, LF, ...), DEL,
+#: C1 controls (0x9b is an 8-bit CSI) and the Unicode bidirectional overrides that reorder what is shown.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Untrusted text with every control character replaced by a visible escape (ESC -> "\\x1b",
+    U+202E -> "\\u202e"), so nothing in it reaches a terminal as a control sequence. Markup is not
+    escaped here: print the result as a rich `Text`, or pass it through `rich.markup.escape`."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 
 
 def _label(outcome: dict[str, str] | None) -> str:
@@ -31,7 +43,7 @@ def print_dialogue(console: Console, trace: Trace, last: int = 18) -> None:
         stance = "" if move.accepts is None else ("  [green]yes[/green]" if move.accepts else "  [red]no[/red]")
         console.print(
             f"[dim]r{move.round:>2} t{move.turn:>3}[/dim] [bold]{escape(move.speaker)}[/bold]{stance}: "
-            f"{escape(move.utterance)}{_generated(move)}",
+            f"{escape(visible(move.utterance))}{_generated(move)}",
             soft_wrap=True,
         )
     end = trace.end
