@@ -16,6 +16,7 @@ from dialectic.cli_rm import rm_app
 from dialectic.generate.command import scenario_app
 from dialectic.scenario import ScenarioError, ServedReward
 from dialectic.show.command import show_command
+from dialectic.transcripts.command import import_logs_command, import_transcript_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 importer = typer.Typer(no_args_is_help=True, help="Import negotiation games from other formats.")
@@ -227,6 +228,10 @@ def import_llm_deliberation(
         raise _fail(error) from None
     write_scenario_yaml(scenario, output)
     console.print(f"wrote {output}: {len(scenario.groups)} groups, {scenario.space.size()} outcomes", highlight=False)
+
+
+importer.command("transcript")(import_transcript_command)
+importer.command("llm-deliberation-logs")(import_logs_command)
 
 
 @importer.command("polis")

@@ -54,8 +54,9 @@ ALLOWED: dict[str, set[str]] = {
     "cli_bench": {"bench", "sweep"},
     "cli_rm": {"learned", "preferences", "scenario", "space"},
     "chain": {"backends", "evaluate", "learned", "preferences", "runner", "scenario", "strategies"},
+    "transcripts": {"dialogue", "evaluate", "game", "scenario", "trace"},
     "cli": {"backends", "batch", "chain", "cli_rm", "conformance", "evaluate", "generate", "influence", "preferences",
-            "runner", "scenario", "show", "strategies", "trace", "cli_bench"},
+            "runner", "scenario", "show", "strategies", "trace", "transcripts", "cli_bench"},
     "__main__": {"cli"},
 }
 
