@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dialectic.evaluate import Context, Rescorer
+from pydantic import ValidationError
+
+from dialectic.evaluate import Context, Evaluation, Rescorer
 from dialectic.game import Game
 from dialectic.space import Outcome, StatementSpace
 from dialectic.trace import Generation, MoveEvent, NamedOutcome, Trace
@@ -222,6 +224,15 @@ def _evidence(context: Context, scorer: _Scorer, evaluation: dict[str, Any]) -> 
     return evidence
 
 
+def _recorded(evaluation: dict[str, Any]) -> dict[str, Any] | None:
+    """The trace's evaluation event as an Evaluation's JSON, or None when it is not one (another version's
+    fields, a hand-edited event): then the trace is re-scored instead."""
+    try:
+        return Evaluation.model_validate(evaluation).model_dump(mode="json")
+    except ValidationError:
+        return None
+
+
 def show_content(path: str | Path, filters: Filters | None = None, *, messages: bool = False,
                  scenario: Path | None = None, rescore: bool = False, rescorer: Rescorer | None = None
                  ) -> dict[str, Any]:
@@ -230,9 +241,10 @@ def show_content(path: str | Path, filters: Filters | None = None, *, messages: 
     filters = filters or Filters()
     rescorer = rescorer or Rescorer(scenario=scenario)
     trace, game = rescorer.load(path)
-    if trace.evaluation is not None and not rescore:
-        evaluation, source = dict(trace.evaluation.evaluation), "trace"
-    else:
+    recorded = None if trace.evaluation is None or rescore else _recorded(trace.evaluation.evaluation)
+    if recorded is not None:
+        evaluation, source = recorded, "trace"
+    else:  # none recorded (a run cut short), --rescore, or one that is not an Evaluation: score it here
         trace, scored = rescorer.score(path)
         game = rescorer.game_for(trace)
         evaluation, source = scored.model_dump(mode="json"), "rescored"

@@ -127,13 +127,12 @@ def _print_turn(console: Console, turn: dict[str, Any], groups: dict[str, Any]) 
     if turn["tolerates"]:
         stances = [part for g, v in turn["tolerates"].items() for part in (f"{g} ", _stance(v), "  ")]
         console.print(_line("  tolerates: ", *stances), soft_wrap=True)
-    judged = {"own": "u(proposal)", "answered": "u(proposal answered)"}.get(turn["proposal_judged"] or "",
-                                                                           "u(proposal)")
+    judged = "u(answered)" if turn["proposal_judged"] == "answered" else "u(proposal)"
     table = Table(box=None, padding=(0, 2), pad_edge=False, show_edge=False)
     table.add_column("  group")
     table.add_column("reservation", justify="right")
     table.add_column(judged, justify="right")
-    table.add_column(f"u(view of {turn['speaker']})", justify="right")
+    table.add_column("u(its view)", justify="right")
     for g, row in turn["utility"].items():
         rho = row["reservation"]
         table.add_row(Text(f"  {g}"), _number(rho), _against(row["proposal"], rho), _against(row["view"], rho))

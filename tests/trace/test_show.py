@@ -259,3 +259,15 @@ def test_a_missing_scenario_is_refused_with_the_way_out(runs: dict[str, dict[str
     refused = runner.invoke(app, ["show", str(moved)])
     assert refused.exit_code == 2 and "--scenario FILE" in refused.output
     assert "false_agreement" in _show(str(moved), "--scenario", str(HARBOUR))
+
+
+def test_an_evaluation_event_that_is_no_evaluation_is_rescored(runs: dict[str, dict[str, Any]],
+                                                              tmp_path: Path) -> None:
+    lines = Path(runs["capitulator"]["trace"]).read_text().splitlines()
+    assert json.loads(lines[-1])["type"] == "evaluation"
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text("\n".join([*lines[:-1], json.dumps({"type": "evaluation", "evaluation": {"label": "consensus"}})])
+                      + "\n")
+    output = _show(str(forged))
+    assert "label false_agreement (re-scored from the moves)" in output and "label consensus" not in output
+    assert "label false_agreement (re-scored from the moves)" in _show(runs["capitulator"]["trace"], "--rescore")
