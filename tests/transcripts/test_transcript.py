@@ -164,3 +164,11 @@ def test_missing_scenario_is_located(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["import", "transcript", str(transcript), "-o", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2
     assert "line 1, field scenario: expected a scenario file relative to the transcript's folder" in result.output
+
+
+def test_show_renders_an_imported_trace(tmp_path: Path) -> None:
+    out = tmp_path / "trace.jsonl"
+    import_transcript(write(tmp_path / "t.jsonl", header(), LINES), out)
+    result = CliRunner().invoke(app, ["show", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Not enough for the dolphins." in result.output and "outvoted" in result.output
