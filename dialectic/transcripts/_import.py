@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from dialectic import __version__
 from dialectic.dialogue import Move, Referee, Table
@@ -41,9 +42,23 @@ from dialectic.trace import (
 )
 from dialectic.transcripts._format import Transcript, UtteranceLine, located
 
+if TYPE_CHECKING:
+    from dialectic.space import Outcome
+
 SILENT = "silent turn: this group did not speak here in the transcript"
 #: The trace's strategy name and every agent's policy name for imported dialogues.
 POLICY = "transcript"
+
+
+class _Said(NamedTuple):
+    """An utterance checked against the scenario (view None: unchanged)."""
+
+    speaker: str
+    view: Outcome | None
+    proposal: Outcome | None
+    accepts: bool | None
+    text: str
+    note: str
 
 
 @dataclass(frozen=True)
@@ -55,16 +70,22 @@ class Imported:
 
 
 def scenario_path_for(transcript: Transcript, scenario: Path | None) -> Path:
-    """The scenario file: `scenario` when given, else the header's, relative to the transcript's folder."""
+    """The scenario file: `scenario` when given, else the header's `scenario`: a file (absolute, or relative to
+    the transcript's folder), else a scenario name looked up as NAME.yaml in the transcript's folder, then in
+    `scenarios/` beside the transcript and in the current folder."""
     if scenario is not None:
         return Path(scenario)
-    named = Path(transcript.header.scenario)
-    candidate = named if named.is_absolute() else transcript.path.parent / named
-    if not candidate.is_file():
-        raise ScenarioError([located(transcript.path, "line 1, field scenario",
-                                     "a scenario file relative to the transcript's folder (or pass --scenario FILE)",
-                                     repr(transcript.header.scenario))])
-    return candidate
+    named, folder = transcript.header.scenario, transcript.path.parent
+    candidates = [Path(named) if Path(named).is_absolute() else folder / named]
+    if "/" not in named and not named.endswith((".yaml", ".yml")):
+        candidates += [folder / f"{named}.yaml", folder / "scenarios" / f"{named}.yaml",
+                       Path.cwd() / "scenarios" / f"{named}.yaml"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ScenarioError([located(transcript.path, "line 1, field scenario", "a scenario file relative to the "
+                                 "transcript's folder, or a scenario name found as NAME.yaml there or in "
+                                 "scenarios/ (or pass --scenario FILE)", repr(named))])
 
 
 def _speakers(scenario: Scenario) -> dict[str, str]:
@@ -76,8 +97,7 @@ def _speakers(scenario: Scenario) -> dict[str, str]:
     return found
 
 
-def _outcome(game: Game, file: Path, where: str, named: NamedOutcome,
-             errors: list[FieldError]) -> tuple[int, ...] | None:
+def _outcome(game: Game, file: Path, where: str, named: NamedOutcome, errors: list[FieldError]) -> Outcome | None:
     """The outcome a line names, or None after adding located errors (issue by issue on discrete spaces)."""
     issues = getattr(game.space.spec, "issues", None)
     if issues is not None:
@@ -100,13 +120,13 @@ def _outcome(game: Game, file: Path, where: str, named: NamedOutcome,
         if bad:
             return None
     try:
-        return tuple(game.space.parse(named))
+        return game.space.parse(named)
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         errors.append(located(file, where, "an outcome of the scenario's space", str(exc).strip("'\"")))
         return None
 
 
-def _rewards(game: Game, view: tuple[int, ...], proposal: tuple[int, ...] | None) -> dict[str, RewardPair]:
+def _rewards(game: Game, view: Outcome, proposal: Outcome | None) -> dict[str, RewardPair]:
     space, at_view = game.space, game.space.index(view)
     at_proposal = None if proposal is None else space.index(proposal)
     return {g: RewardPair(view=game.utilities[g].reward_at(at_view),
@@ -126,19 +146,18 @@ def transcript_trace(transcript: Transcript, scenario: Path | None = None, out: 
     loaded = load_scenario(path) if game is None else game.scenario
     game = Game(loaded) if game is None else game
     names, errors = _speakers(loaded), list[FieldError]()
-    moves: list[tuple[int, Move]] = []
+    said: list[tuple[int, _Said]] = []
     for number, line in transcript.lines:
+        where = f"{transcript.unit} {number}"
         speaker = names.get(line.speaker)
         if speaker is None:
-            errors.append(located(file, f"{transcript.unit} {number}, field speaker", f"a group of scenario {loaded.name!r} "
+            errors.append(located(file, f"{where}, field speaker", f"a group of scenario {loaded.name!r} "
                                   f"({', '.join(game.group_ids)})", repr(line.speaker)))
-        view = None if line.view is None else _outcome(game, file, f"{transcript.unit} {number}, field view", line.view, errors)
+        view = None if line.view is None else _outcome(game, file, f"{where}, field view", line.view, errors)
         proposal = None if line.proposal is None else _outcome(
-            game, file, f"{transcript.unit} {number}, field proposal", line.proposal, errors)
+            game, file, f"{where}, field proposal", line.proposal, errors)
         if speaker is not None:
-            moves.append((number, Move(speaker=speaker, view=view if view is not None else (),
-                                       proposal=proposal, accepts=line.accepts, utterance=line.text,
-                                       rationale=line.note)))
+            said.append((number, _Said(speaker, view, proposal, line.accepts, line.text, line.note)))
     if errors:
         raise ScenarioError(errors)
 
@@ -150,12 +169,12 @@ def transcript_trace(transcript: Transcript, scenario: Path | None = None, out: 
     turn, decided = 0, None
     space = game.space
 
-    def play(move: Move, number: int | None) -> None:
+    def play(what: _Said, number: int | None) -> None:
         nonlocal table, turn, decided
         turn += 1
         answered = table.proposal
-        view = move.view if move.view != () else table.views[move.speaker]
-        move = Move(move.speaker, view, move.proposal, move.accepts, {}, move.utterance, move.rationale)
+        view = what.view if what.view is not None else table.views[what.speaker]
+        move = Move(what.speaker, view, what.proposal, what.accepts, {}, what.text, what.note)
         events.append(MoveEvent(
             turn=turn, round=referee.round_of(turn), speaker=move.speaker, view=space.names(view),
             proposal=None if move.proposal is None else space.names(move.proposal),
@@ -165,30 +184,28 @@ def transcript_trace(transcript: Transcript, scenario: Path | None = None, out: 
         table = table.apply(move, turn)
         decided = referee.decide(table, turn, move)
 
+    def silent_until(speaker: str) -> None:
+        """Silent turns until `speaker`'s turn comes (or the run ends)."""
+        while decided is None and referee.speaker_of(turn + 1) != speaker:
+            play(_Said(referee.speaker_of(turn + 1), None, None, None, "", SILENT), None)
+
     ended_at: int | None = None
-    for number, move in moves:
-        while decided is None and referee.speaker_of(turn + 1) != move.speaker:
-            play(Move(referee.speaker_of(turn + 1), table.views[referee.speaker_of(turn + 1)],
-                      rationale=SILENT), None)
+    for number, what in said:
+        silent_until(what.speaker)
         if decided is not None:
-            why = (f"the proposal on the table passed the agreement rule after {transcript.unit} {ended_at}" if decided ==
-                   "settlement" else f"the round limit ({game.rounds} rounds of {len(referee.order)} turns) "
-                   "was reached")
+            why = (f"the proposal on the table passed the agreement rule after {transcript.unit} {ended_at}"
+                   if decided == "settlement" else
+                   f"the round limit ({game.rounds} rounds of {len(referee.order)} turns) was reached")
             errors.append(located(file, f"{transcript.unit} {number}", f"no utterance after the run ended ({why})",
-                                  f"an utterance by {line_speaker(move)}"))
-            break
-        play(move, number)
+                                  f"an utterance by {what.speaker!r}"))
+            raise ScenarioError(errors)
+        play(what, number)
         ended_at = number
-    if errors:
-        raise ScenarioError(errors)
     for extra in closing:
-        while decided is None and referee.speaker_of(turn + 1) != extra.speaker:
-            play(Move(referee.speaker_of(turn + 1), table.views[referee.speaker_of(turn + 1)],
-                      rationale=SILENT), None)
+        silent_until(extra.speaker)
         if decided is not None:
             break
-        play(Move(speaker=extra.speaker, view=table.views[extra.speaker], accepts=extra.accepts,
-                  utterance=extra.text, rationale=extra.note), None)
+        play(_Said(extra.speaker, None, None, extra.accepts, extra.text, extra.note), None)
 
     reason = decided or "deadlock"
     settlement = referee.settlement(table, reason)
@@ -210,10 +227,6 @@ def transcript_trace(transcript: Transcript, scenario: Path | None = None, out: 
             for event in (header, opening, *events, end, trace.evaluation):
                 writer.write(event)
     return Imported(trace, game, lines)
-
-
-def line_speaker(move: Move) -> str:
-    return repr(move.speaker)
 
 
 def import_transcript(path: str | Path, out: str | Path, scenario: str | Path | None = None) -> Imported:

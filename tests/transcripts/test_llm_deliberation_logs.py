@@ -179,3 +179,27 @@ def test_cli_imports_a_folder_and_prints_its_table(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "### base-gpt4-all-greedy" in (tmp_path / "t.md").read_text()
     assert "incomplete session" in (tmp_path / "t.md").read_text()
+
+
+def test_bad_logs_are_reported_with_file_and_reason(tmp_path: Path) -> None:
+    complete = json.loads((DATA / "logs" / "base-gpt4-cooperative" / "history10_14_00.json").read_text())
+    (tmp_path / "history1.json").write_text("{not json")
+    (tmp_path / "history2.json").write_text(json.dumps({"rounds": []}))
+    unknown = json.loads(json.dumps(complete))
+    unknown["rounds"][3]["agent"] = "Harbour Board"
+    (tmp_path / "history3.json").write_text(json.dumps(unknown))
+    no_deal = json.loads(json.dumps(complete))
+    no_deal["rounds"][-1]["public_answer"] = "We need more time."
+    (tmp_path / "history4.json").write_text(json.dumps(no_deal))
+    (tmp_path / "history5.json").write_text(json.dumps(complete))
+    sessions = import_logs(tmp_path, SCENARIO, tmp_path / "out")
+    reasons = {s.file.name: s.reason for s in sessions}
+    assert reasons["history1.json"].startswith("not a readable JSON file")
+    assert reasons["history2.json"] == "expected a JSON object with a non-empty list `rounds` of objects"
+    assert reasons["history3.json"].startswith("rounds[3].agent: expected a party of scenario 'harbour-sport-park'")
+    assert reasons["history3.json"].endswith("found 'Harbour Board'")
+    assert reasons["history4.json"] == "p1's final round holds no deal (no option code in the text (no <DEAL> tag))"
+    assert reasons["history5.json"] is None
+    table = logs_table("tmp", sessions, load_scenario(SCENARIO))
+    assert all(f"- {s.file}: {s.reason}" in table for s in sessions if s.reason)
+    assert "| imported (complete, with p1's final deal) | 1 |" in table

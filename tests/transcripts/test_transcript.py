@@ -163,7 +163,8 @@ def test_missing_scenario_is_located(tmp_path: Path) -> None:
     transcript = write(tmp_path / "t.jsonl", {"scenario": "nowhere.yaml"}, LINES)
     result = CliRunner().invoke(app, ["import", "transcript", str(transcript), "-o", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2
-    assert "line 1, field scenario: expected a scenario file relative to the transcript's folder" in result.output
+    assert "line 1, field scenario: expected a scenario file relative to the transcript's folder" in " ".join(
+        result.output.split())
 
 
 def test_show_renders_an_imported_trace(tmp_path: Path) -> None:
@@ -172,3 +173,17 @@ def test_show_renders_an_imported_trace(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["show", str(out)])
     assert result.exit_code == 0, result.output
     assert "Not enough for the dolphins." in result.output and "outvoted" in result.output
+
+
+def test_scenario_named_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # scenarios/harbour-sport-park.yaml from the current folder
+    out = tmp_path / "trace.jsonl"
+    import_transcript(write(tmp_path / "t.jsonl", {"scenario": "harbour-sport-park"}, LINES), out)
+    assert score_trace(out)[1].label == "outvoted"
+
+
+def test_utterance_after_the_round_limit_is_located(tmp_path: Path) -> None:
+    # mayor speaks third in each round of six turns; 24 rounds: its 25th utterance comes after the limit
+    found = import_errors(tmp_path, [{"speaker": "mayor", "text": f"Point {k}."} for k in range(25)])
+    assert found == [(f"{tmp_path / 't.jsonl'}: line 26: expected no utterance after the run ended (the round "
+                      "limit (24 rounds of 6 turns) was reached), found an utterance by 'mayor'")]
