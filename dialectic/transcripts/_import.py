@@ -193,8 +193,8 @@ def transcript_trace(transcript: Transcript, scenario: Path | None = None, out: 
     for number, what in said:
         silent_until(what.speaker)
         if decided is not None:
-            why = (f"the proposal on the table passed the agreement rule after {transcript.unit} {ended_at}"
-                   if decided == "settlement" else
+            after = f"after {transcript.unit} {ended_at}" if ended_at is not None else "before the first utterance"
+            why = (f"the proposal on the table passed the agreement rule {after}" if decided == "settlement" else
                    f"the round limit ({game.rounds} rounds of {len(referee.order)} turns) was reached")
             errors.append(located(file, f"{transcript.unit} {number}", f"no utterance after the run ended ({why})",
                                   f"an utterance by {what.speaker!r}"))
