@@ -13,6 +13,7 @@ from rich.table import Table as RichTable
 from dialectic.chain.command import chain_command
 from dialectic.cli_bench import bench_app
 from dialectic.cli_rm import rm_app
+from dialectic.compare.command import compare_command
 from dialectic.generate.command import scenario_app
 from dialectic.scenario import ScenarioError, ServedReward
 from dialectic.show.command import show_command
@@ -26,6 +27,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(scenario_app, name="scenario")
 app.command("chain")(chain_command)
 app.command("show")(show_command)
+app.command("compare")(compare_command)
 console = Console()
 errors = Console(stderr=True)
 

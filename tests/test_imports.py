@@ -44,6 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "evaluate": {"dialogue", "game", "influence", "oracles", "registry", "rewards", "scenario", "space",
                  "trace"},
     "show": {"evaluate", "game", "space", "trace"},
+    "compare": {"evaluate", "show", "trace"},
     "runner": {"dialogue", "evaluate", "game", "scenario", "strategies", "trace"},
     "vector": {"dialogue", "game", "runner", "scenario", "strategies"},
     "batch": {"evaluate", "game", "runner", "scenario", "strategies", "trace"},
@@ -56,7 +57,7 @@ ALLOWED: dict[str, set[str]] = {
     "chain": {"backends", "evaluate", "learned", "preferences", "runner", "scenario", "strategies"},
     "transcripts": {"dialogue", "evaluate", "game", "scenario", "trace"},
     "cli": {"backends", "batch", "chain", "cli_rm", "conformance", "evaluate", "generate", "influence", "preferences",
-            "runner", "scenario", "show", "strategies", "trace", "transcripts", "cli_bench"},
+            "runner", "scenario", "show", "strategies", "trace", "transcripts", "cli_bench", "compare"},
     "__main__": {"cli"},
 }
 
