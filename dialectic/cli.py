@@ -15,6 +15,7 @@ from dialectic.cli_bench import bench_app
 from dialectic.cli_rm import rm_app
 from dialectic.compare.command import compare_command
 from dialectic.generate.command import scenario_app
+from dialectic.report.command import report_command
 from dialectic.scenario import ScenarioError, ServedReward
 from dialectic.show.command import show_command
 from dialectic.transcripts.command import import_logs_command, import_transcript_command
@@ -27,6 +28,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(scenario_app, name="scenario")
 app.command("chain")(chain_command)
 app.command("show")(show_command)
+app.command("report")(report_command)
 app.command("compare")(compare_command)
 console = Console()
 errors = Console(stderr=True)

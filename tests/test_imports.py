@@ -50,6 +50,7 @@ ALLOWED: dict[str, set[str]] = {
     "batch": {"evaluate", "game", "runner", "scenario", "strategies", "trace"},
     "conformance": {"backends", "dialogue", "game", "rewards", "runner", "scenario", "strategies"},
     "bench": {"evaluate", "scenario", "strategies", "trace"},
+    "report": {"bench", "evaluate", "game", "oracles", "show", "trace"},
     "suite": {"scenario", "strategies"},
     "sweep": {"backends", "bench", "game", "runner", "scenario", "strategies", "suite", "vector"},
     "cli_bench": {"bench", "sweep"},
@@ -57,7 +58,7 @@ ALLOWED: dict[str, set[str]] = {
     "chain": {"backends", "evaluate", "learned", "preferences", "runner", "scenario", "strategies"},
     "transcripts": {"dialogue", "evaluate", "game", "scenario", "trace"},
     "cli": {"backends", "batch", "chain", "cli_rm", "conformance", "evaluate", "generate", "influence", "preferences",
-            "runner", "scenario", "show", "strategies", "trace", "transcripts", "cli_bench", "compare"},
+            "runner", "scenario", "show", "strategies", "trace", "transcripts", "cli_bench", "compare", "report"},
     "__main__": {"cli"},
 }
 
