@@ -475,6 +475,7 @@ function start() {
     window.addEventListener("hashchange", function () { sel.value = String(current()); drawRun(current()); });
   }
   drawRun(current());
+  if (window.performance && performance.mark) performance.mark("report-drawn");
 }
 start();
 })();
