@@ -19,6 +19,7 @@ from dialectic.report.command import report_command
 from dialectic.scenario import ScenarioError, ServedReward
 from dialectic.show.command import show_command
 from dialectic.transcripts.command import import_logs_command, import_transcript_command
+from dialectic.view.command import view_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 importer = typer.Typer(no_args_is_help=True, help="Import negotiation games from other formats.")
@@ -30,6 +31,7 @@ app.command("chain")(chain_command)
 app.command("show")(show_command)
 app.command("report")(report_command)
 app.command("compare")(compare_command)
+app.command("view")(view_command)
 console = Console()
 errors = Console(stderr=True)
 

@@ -51,6 +51,7 @@ ALLOWED: dict[str, set[str]] = {
     "conformance": {"backends", "dialogue", "game", "rewards", "runner", "scenario", "strategies"},
     "bench": {"evaluate", "scenario", "strategies", "trace"},
     "report": {"bench", "evaluate", "game", "oracles", "show", "trace"},
+    "view": {"bench", "report", "show", "trace"},
     "suite": {"scenario", "strategies"},
     "sweep": {"backends", "bench", "game", "runner", "scenario", "strategies", "suite", "vector"},
     "cli_bench": {"bench", "sweep"},
@@ -58,7 +59,8 @@ ALLOWED: dict[str, set[str]] = {
     "chain": {"backends", "evaluate", "learned", "preferences", "runner", "scenario", "strategies"},
     "transcripts": {"dialogue", "evaluate", "game", "scenario", "trace"},
     "cli": {"backends", "batch", "chain", "cli_rm", "conformance", "evaluate", "generate", "influence", "preferences",
-            "runner", "scenario", "show", "strategies", "trace", "transcripts", "cli_bench", "compare", "report"},
+            "runner", "scenario", "show", "strategies", "trace", "transcripts", "cli_bench", "compare", "report",
+            "view"},
     "__main__": {"cli"},
 }
 
