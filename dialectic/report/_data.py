@@ -116,6 +116,8 @@ def run_data(path: Path, rescorer: Rescorer, scenario: Path | None = None) -> di
     content["welfare"] = _welfare(scorer, evaluation)
     content["space"] = _space(game, scorer, evaluation)
     content["group_ids"] = list(game.group_ids)
+    openings = evaluation.get("opening_views") or {}
+    content["opening_utility"] = {g: _r((scorer.utilities(openings.get(g)) or {}).get(g)) for g in game.group_ids}
     content["llm"] = any("generation" in t and t["generation"] for t in content["turns"])
     return content
 

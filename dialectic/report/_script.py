@@ -173,7 +173,7 @@ function pathOf(points, X, Y, step) {
 function drawUtilities(main, run) {
   var s = section(main, "utilities", "Utility per turn: each group's own view and the proposal on the table");
   var lg = add(s, el("p", {"class": "legend"}));
-  add(lg, el("span", null, "solid: the group's utility of its own stated view (steps between its turns)"));
+  add(lg, el("span", null, "solid: the group's utility of its own stated view, from its opening view (steps between its turns)"));
   add(lg, el("span", null, "grey: its utility of the proposal judged at each turn"));
   add(lg, el("span", {"class": "below"}, "dashed red: its reservation"));
   var wrap = add(s, el("div", {"class": "charts"}));
@@ -186,6 +186,8 @@ function drawUtilities(main, run) {
   run.group_ids.forEach(function (g) {
     var rho = run.groups[g].reservation;
     var prop = [], own = [];
+    var opening = (run.opening_utility || {})[g];
+    if (opening !== null && opening !== undefined) own.push([first, opening]);
     turns.forEach(function (t) {
       var u = t.utility[g] || {};
       prop.push([t.turn, u.proposal === undefined ? null : u.proposal]);

@@ -299,3 +299,14 @@ def test_a_200_round_seven_party_trace_renders_quickly_and_lazily(driver: Any, t
 
     WebDriverWait(driver, 10).until(lambda d: _count(d, "#timeline .turn") > 80)  # the next chunk, on scrolling
     _common(driver, 7)
+
+
+def test_a_cut_off_trace_says_where_it_stops(driver: Any, traces: dict[str, Path], tmp_path: Path) -> None:
+    lines = traces["three-groups"].read_text(encoding="utf-8").splitlines()
+    moves = [k for k, line in enumerate(lines) if json.loads(line)["type"] == "move"]
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("\n".join(lines[: moves[9] + 1]) + "\n" + lines[moves[10]][:20], encoding="utf-8")
+    _open(driver, [cut], tmp_path, "cut")
+    _common(driver, 3)
+    assert "NOTE: the trace stops at turn 10" in driver.find_element("id", "run-header").text
+    assert _count(driver, "#timeline .turn") == 10
