@@ -158,3 +158,26 @@ def test_untrusted_text_is_shown_as_text(runs: dict[str, str], tmp_path: Path) -
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page and "[bold]x[/bold]" in page
     assert "\\x1b[31mRED" in page
     assert "http://" not in page and "https://" not in page and "src=" not in page
+
+
+def test_the_html_page_in_a_browser(runs: dict[str, str], tmp_path: Path) -> None:
+    """Headless Chromium: the page loads without console errors, a script in an utterance does not run and
+    is shown as text, and the round table has a row per round."""
+    from selenium.webdriver.common.by import By
+
+    from tests.report.browser import browser_session, load
+
+    lines = Path(runs["b"]).read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    next(e for e in events if e["type"] == "move")["utterance"] = "<script>window.__pwned=1</script>"
+    hostile = tmp_path / "hostile.jsonl"
+    hostile.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    page = tmp_path / "compare.html"
+    _compare(runs["a"], str(hostile), "--html", str(page))
+    rounds = sorted({m.round for path in (runs["a"], runs["b"]) for m in read_trace(path).moves})
+    for driver in browser_session():
+        assert load(driver, page) == []
+        assert driver.execute_script("return window.__pwned === undefined")
+        assert "<script>window.__pwned=1</script>" in driver.find_element(By.ID, "rounds").text
+        shown = [int(row.get_attribute("data-round")) for row in driver.find_elements(By.CSS_SELECTOR, "#rounds tr[data-round]")]
+        assert shown == rounds

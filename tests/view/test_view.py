@@ -257,3 +257,37 @@ def test_the_command_prints_its_address_and_stops_on_ctrl_c(folder: dict[str, An
 def test_a_missing_folder_is_an_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["view", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "expected a folder" in result.output
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    from tests.report.browser import browser_session
+
+    yield from browser_session()
+
+
+def _severe(driver: Any) -> list[dict[str, Any]]:
+    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE" and "favicon" not in e["message"]]
+
+
+def test_in_a_browser_the_filters_work_and_no_script_from_a_trace_runs(
+        server: ThreadingHTTPServer, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    driver.get_log("browser")
+    driver.get(base + "/")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "tr.entry")) == 5
+    Select(driver.find_element(By.NAME, "strategy")).select_by_value("conceder")
+    driver.find_element(By.CSS_SELECTOR, "form button").click()
+    assert "strategy=conceder" in driver.current_url
+    rows = driver.find_elements(By.CSS_SELECTOR, "tr.entry")
+    assert len(rows) == 1 and "conceder" in rows[0].text
+    assert not _severe(driver)
+    for path in ("/show/runs/hostile.jsonl", "/report/runs/hostile.jsonl"):
+        driver.get(base + path)
+        assert driver.execute_script("return window.__pwned === undefined"), path
+        assert not _severe(driver), path
+    driver.get(base + "/show/runs/hostile.jsonl")
+    assert SCRIPT in driver.find_element(By.ID, "turns").text  # shown as the text it is
