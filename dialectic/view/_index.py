@@ -67,7 +67,7 @@ def read_entry(root: Path, path: Path) -> Entry:
         return Entry(relative, "?", "?", None, "-", status="unreadable", error=str(error))
 
 
-def _store_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+def store_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when a store gets rows: every file of it that is not a trace, with mtime and size."""
     found = []
     for dirpath, _dirs, files in os.walk(folder):
@@ -149,7 +149,7 @@ class Index:
         return entry
 
     def _store(self, folder: Path) -> list[Entry]:
-        signature = _store_signature(folder)
+        signature = store_signature(folder)
         cached = self._stores.get(folder)
         if cached is not None and cached[0] == signature:
             return cached[1]

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from dialectic.view._html import CSP, FILTERS, error_page, listing_page
-from dialectic.view._index import Index, Refused, relative_name, resolve
+from dialectic.view._index import Index, Refused, relative_name, resolve, store_signature
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -42,7 +42,7 @@ class Viewer:
         self.index = Index(root)
         self.root = self.index.root
         self.report = report or default_report
-        self._reports: dict[tuple[Path, bool, tuple[int, int]], str] = {}
+        self._reports: dict[tuple[Path, bool, Any], str] = {}
         self._lock = threading.Lock()
 
     def listing(self, filters: dict[str, str]) -> str:
@@ -61,7 +61,8 @@ class Viewer:
         if plain and is_store:
             return self.listing({"store": name})
         stat = path.stat()
-        key = (path, plain, (stat.st_mtime_ns, stat.st_size))
+        version: Any = store_signature(path) if is_store else (stat.st_mtime_ns, stat.st_size)  # a store: its rows
+        key = (path, plain, version)
         with self._lock:
             cached = self._reports.get(key)
         if cached is None:

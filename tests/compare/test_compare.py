@@ -181,3 +181,11 @@ def test_the_html_page_in_a_browser(runs: dict[str, str], tmp_path: Path) -> Non
         assert "<script>window.__pwned=1</script>" in driver.find_element(By.ID, "rounds").text
         shown = [int(row.get_attribute("data-round")) for row in driver.find_elements(By.CSS_SELECTOR, "#rounds tr[data-round]")]
         assert shown == rounds
+
+
+def test_a_missing_or_broken_trace_is_an_error(runs: dict[str, str], tmp_path: Path) -> None:
+    missing = " ".join(_compare(runs["a"], str(tmp_path / "nowhere.jsonl"), code=2).split())
+    assert "nowhere.jsonl: cannot read the trace" in missing
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("not json\n{}\n")
+    assert "broken.jsonl" in _compare(str(broken), runs["b"], code=2)

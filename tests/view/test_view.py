@@ -291,3 +291,30 @@ def test_in_a_browser_the_filters_work_and_no_script_from_a_trace_runs(
         assert not _severe(driver), path
     driver.get(base + "/show/runs/hostile.jsonl")
     assert SCRIPT in driver.find_element(By.ID, "turns").text  # shown as the text it is
+
+
+def test_the_listing_follows_changed_files(folder: dict[str, Any], tmp_path: Path) -> None:
+    """Entries are cached by modification time and size: a new trace appears, a rewritten one shows its new
+    label, a removed one goes."""
+    root = tmp_path / "dir"
+    root.mkdir()
+    server = make_server(root, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert _rows(_get(server, "/")[1]) == []
+        trace = root / "a.jsonl"
+        lines = Path(folder["conceder"]).read_text().splitlines()
+        trace.write_text("\n".join(lines) + "\n")
+        first = _rows(_get(server, "/")[1])
+        label = read_trace(trace).evaluation.evaluation["label"]  # type: ignore[union-attr]
+        assert [(r[1], r[3]) for r in first] == [("conceder", label)]
+        events = [json.loads(line) for line in lines]
+        events[-1]["evaluation"]["label"] = "relabelled-for-the-test"
+        trace.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+        assert [r[3] for r in _rows(_get(server, "/")[1])] == ["relabelled-for-the-test"]
+        trace.unlink()
+        assert _rows(_get(server, "/")[1]) == []
+    finally:
+        server.shutdown()
+        server.server_close()
