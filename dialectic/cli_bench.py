@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dialectic.cli_errors import fail
 from dialectic.sweep.command import run_command
 
 bench_app = typer.Typer(no_args_is_help=True, help=__doc__)
@@ -16,8 +17,7 @@ errors = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    errors.print(f"[red]error[/red] {message}", highlight=False, markup=True, soft_wrap=True)
-    return typer.Exit(code=2)
+    return fail(message)
 
 
 @bench_app.command()
@@ -33,7 +33,7 @@ def summarize(
     plots: Annotated[Path | None, typer.Option(help="Folder for the PNG and SVG plots (default FOLDER/plots).")]
         = None,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Draw no plots (and no --html).")] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap: the same seed gives the same numbers.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap: the same seed gives the same numbers.")] = 0,
     resamples: Annotated[int, typer.Option(min=99, help="Bootstrap resamples per interval.")] = 9999,
 ) -> None:
     """Print a Markdown leaderboard of the runs under FOLDER; write plots, and optionally JSON and HTML."""

@@ -23,6 +23,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dialectic.cli_errors import fail
+
 rm_app = typer.Typer(no_args_is_help=True, help="Reward models learned from preferences: fit and evaluate.")
 console = Console()
 errors = Console(stderr=True)
@@ -37,15 +39,7 @@ class BadInput(ValueError):
 
 
 def _fail(error: Exception) -> typer.Exit:
-    from dialectic.scenario import ScenarioError
-
-    if isinstance(error, ScenarioError):
-        lines = [str(e) for e in error.errors]
-    else:  # a KeyError's text is the repr of its message
-        lines = [error.args[0] if isinstance(error, KeyError) and error.args else str(error)]
-    for line in lines:
-        errors.print(f"[red]error[/red] {line}", highlight=False, markup=True, soft_wrap=True)
-    return typer.Exit(code=2)
+    return fail(error)
 
 
 def parse_k_range(text: str) -> tuple[int, ...]:
@@ -142,7 +136,7 @@ def fit(
     restarts: Annotated[int, typer.Option(min=1, help="EM runs from different seedings; the best is kept.")] = 4,
     init: Annotated[str, typer.Option(
         help="auto (first run incremental, the others k-means++), kmeans++ or random seeding.")] = "auto",
-    seed: Annotated[int, typer.Option(help="Seed of the EM seedings and of the split.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the EM seedings and of the split.")] = 0,
     l2: Annotated[float, typer.Option(min=0.0, help="L2 penalty on each head's weights.")] = 1.0,
     criterion: Annotated[str, typer.Option(help="How --k-range chooses K: heldout or bic.")] = "heldout",
     heldout_comparisons: Annotated[float, typer.Option(

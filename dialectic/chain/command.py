@@ -29,7 +29,7 @@ def chain_command(
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for every artefact and chain.json (a re-run "
                                       "reuses the fit, the export and the chat model).")],
     k: Annotated[int, typer.Option("-k", "--k", help="Mixture components (the groups).")] = 2,
-    seed: Annotated[int, typer.Option(help="Seed of the split, the fit, the chat server and the dialogue.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the split, the fit, the chat server and the dialogue.")] = 0,
     card: Annotated[str, typer.Option(help="Strategy card name (agents/NAME.yaml) or path.")] = "llm-free",
     rounds: Annotated[int, typer.Option(help="Rounds of the dialogue.")] = 4,
     heldout: Annotated[float, typer.Option(help="Share of participants held out for the judges.")] = 0.2,

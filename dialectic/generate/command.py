@@ -9,14 +9,15 @@ from typing import Annotated, Literal
 
 import typer
 
+from dialectic.cli_errors import fail
+
 scenario_app = typer.Typer(no_args_is_help=True, help="Generate scenarios (seeded, reproducible files).")
 family_app = typer.Typer(no_args_is_help=True, help="Write a family of generated scenarios to a folder.")
 scenario_app.add_typer(family_app, name="family")
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error {message}", err=True)
-    return typer.Exit(code=2)
+    return fail(message)
 
 
 def _shares(text: str) -> tuple[float, ...]:
@@ -38,7 +39,7 @@ def _reservation(text: str) -> float | Literal["auto"]:
 @scenario_app.command("generate")
 def generate_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="Scenario file to write.")],
-    seed: Annotated[int, typer.Option(help="Seed of the draw (numpy default_rng).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the draw (numpy default_rng).")] = 0,
     issues: Annotated[int, typer.Option(help="Number of issues.")] = 4,
     options: Annotated[int, typer.Option(help="Options per issue.")] = 3,
     groups: Annotated[int, typer.Option(help="Number of groups.")] = 2,
@@ -76,7 +77,7 @@ def generate_command(
 def minority_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the 18 files to.")] = Path(
         "scenarios/family-minority"),
-    seed: Annotated[int, typer.Option(help="Seed of the family's draw.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the family's draw.")] = 0,
 ) -> None:
     """The minority family: minority shares 0.5 to 0.05 x conflict low/medium/high (18 two-group files)."""
     from dialectic.generate import minority_family, scenario_text

@@ -1,6 +1,14 @@
 """Scenario files: schema, loading with located errors, importers."""
 
-from dialectic.scenario._load import FieldError, ScenarioError, load_scenario, read_yaml, scenario_hash
+from dialectic.scenario._load import (
+    FieldError,
+    ScenarioError,
+    check_runnable,
+    load_scenario,
+    read_yaml,
+    runnable_problem,
+    scenario_hash,
+)
 from dialectic.scenario._schema import (
     MAX_MAGNITUDE,
     STATEMENT_ISSUE,
@@ -51,7 +59,9 @@ __all__ = [
     "StatementScores",
     "TableEntry",
     "TableReward",
+    "check_runnable",
     "load_scenario",
     "read_yaml",
+    "runnable_problem",
     "scenario_hash",
 ]

@@ -12,6 +12,16 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from dialectic.scenario._bounded import (
+    ERROR_COUNT,
+    LIMITS,
+    LimitError,
+    Limits,
+    load_yaml,
+    read_text,
+    short_repr,
+    shorten,
+)
 from dialectic.scenario._schema import Scenario
 
 
@@ -23,15 +33,25 @@ class FieldError:
     found: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.path or '<top>'}: expected {self.expected}, found {self.found}"
+        """One line, bounded: long paths, expectations and found values are cut with a count."""
+        return (f"{shorten(self.file)}: {shorten(self.path) or '<top>'}: expected {shorten(self.expected)}, "
+                f"found {shorten(self.found)}")
 
 
 class ScenarioError(ValueError):
-    """A scenario file could not be loaded; `errors` lists every problem found."""
+    """A scenario file could not be loaded; `errors` lists every problem found (its message shows the first
+    ERROR_COUNT, then a count of the rest)."""
 
     def __init__(self, errors: list[FieldError]):
         self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
+        super().__init__("\n".join(str(e) for e in shown(errors)))
+
+
+def shown(errors: list[FieldError]) -> list[FieldError | str]:
+    """The errors to print: the first ERROR_COUNT, then one line counting the rest."""
+    if len(errors) <= ERROR_COUNT:
+        return list(errors)
+    return [*errors[:ERROR_COUNT], f"... and {len(errors) - ERROR_COUNT:,} more errors"]
 
 
 #: Union branches pydantic names in an error's location, after the field that holds the union.
@@ -58,8 +78,7 @@ def format_loc(loc: tuple[int | str, ...]) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return short_repr(value)
 
 
 def errors_from_validation(file: str, error: ValidationError) -> list[FieldError]:
@@ -80,13 +99,15 @@ def errors_from_validation(file: str, error: ValidationError) -> list[FieldError
     return found
 
 
-def read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, limits: Limits = LIMITS) -> Any:
+    """A YAML file's data, read within ``limits`` (docs/limits.md); every problem a located ScenarioError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, limits)
+        return load_yaml(text, limits)
     except OSError as exc:
         raise ScenarioError([FieldError(str(path), "", "a readable file", exc.strerror or str(exc))]) from None
-    try:
-        return yaml.safe_load(text)
+    except LimitError as exc:
+        raise ScenarioError([FieldError(str(path), exc.where, exc.expected, exc.found)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -119,3 +140,26 @@ def scenario_hash(scenario: Scenario) -> str:
     """Content hash of a scenario (canonical JSON), so traces can tell if their scenario changed."""
     canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def runnable_problem(scenario: Scenario) -> str | None:
+    """Why no dialogue can run on ``scenario`` (every strategy enumerates its space: the engine tables
+    outcomes by index, the agents' utilities are arrays over the space), or None. The oracles
+    (dialectic.oracles) solve larger spaces; only dialogues are refused."""
+    from dialectic.space import ENUMERATION_LIMIT
+
+    size = scenario.space.size()
+    if size <= ENUMERATION_LIMIT:
+        return None
+    return (f"{size:,} outcomes, above the {ENUMERATION_LIMIT:,} a dialogue enumerates (ENUMERATION_LIMIT, "
+            "dialectic.space); the oracles still solve it (dialectic.oracles)")
+
+
+def check_runnable(scenario: Scenario, file: str) -> None:
+    """Raise a located ScenarioError when no dialogue can run on ``scenario`` (runnable_problem)."""
+    from dialectic.space import ENUMERATION_LIMIT
+
+    if runnable_problem(scenario) is not None:
+        raise ScenarioError([FieldError(
+            file, "space", f"at most {ENUMERATION_LIMIT:,} outcomes for a dialogue (ENUMERATION_LIMIT: every "
+            "strategy enumerates the space; the oracles solve larger ones)", f"{scenario.space.size():,} outcomes")])

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dialectic.cli_errors import fail, writable_folder
+
 errors = Console(stderr=True)
 #: Failed runs listed after a sweep (the store holds them all: `dialectic bench` rows with status 'failed').
 SHOWN_FAILURES = 10
@@ -36,15 +38,11 @@ def run_command(
     try:
         resolved = load_suite(suite)
         target = out if out is not None else Path("bench") / resolved.name
+        writable_folder(target, "--out")
         report = run_suite(resolved, target, executor=executor, workers=workers, address=address, quiet=quiet,
                            endpoints=endpoints)
-    except ScenarioError as error:
-        for item in error.errors:
-            errors.print(f"[red]error[/red] {item}", highlight=False, markup=True, soft_wrap=True)
-        raise typer.Exit(code=2) from None
-    except (StoreError, ValueError) as error:
-        errors.print(f"[red]error[/red] {error}", highlight=False, markup=True, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+    except (ScenarioError, StoreError, ValueError) as error:
+        raise fail(error) from None
     except KeyboardInterrupt:
         errors.print("interrupted: the store keeps every finished run; the same command resumes", highlight=False)
         raise typer.Exit(code=130) from None

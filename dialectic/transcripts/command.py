@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dialectic.cli_errors import fail
 from dialectic.scenario import FieldError, ScenarioError, load_scenario
 from dialectic.transcripts._import import SILENT, import_transcript
 from dialectic.transcripts._llm_deliberation import import_logs, logs_table
@@ -17,9 +18,7 @@ errors = Console(stderr=True, highlight=False)
 
 
 def _fail(error: ScenarioError) -> typer.Exit:
-    for line in [str(e) for e in error.errors] or [str(error)]:
-        errors.print(f"[red]error[/red] {line}", markup=True, soft_wrap=True)
-    return typer.Exit(code=2)
+    return fail(error)
 
 
 def import_transcript_command(
