@@ -148,9 +148,17 @@ def agents_dir() -> Path:
 
 def card_path(name: str) -> Path:
     candidate = Path(name)
-    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+    if candidate.suffix in (".yaml", ".yml") and _exists(candidate):
         return candidate
     return agents_dir() / f"{name}.yaml"
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; False for a name no file can have (too long, a NUL byte)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def card_names() -> list[str]:
@@ -160,7 +168,7 @@ def card_names() -> list[str]:
 def load_card(name: str) -> StrategyCard:
     """Load `agents/NAME.yaml` (or a card file path); errors name the file and the field."""
     path = card_path(name)
-    if not path.exists():
+    if not _exists(path):
         raise ScenarioError([FieldError(str(path), "", f"a strategy card ({', '.join(card_names())})",
                                         f"no such file for {name!r}")])
     data = read_yaml(path)

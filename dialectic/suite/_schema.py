@@ -15,22 +15,27 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: Seeds one `seeds` may name (a slip such as `seeds: 1000000000` is an error, not gigabytes of seeds).
+MAX_SEEDS = 100_000
+
+
 class SeedRange(Strict):
     """Seeds ``start``, ``start + 1``, ..., ``count`` of them."""
 
     start: int = Field(default=0, ge=0)
-    count: int = Field(ge=1)
+    count: int = Field(ge=1, le=MAX_SEEDS)
 
 
-SEEDS_EXPECTED = "a number of seeds n >= 1 (seeds 0..n-1), a non-empty list of seeds >= 0, or {start: s, count: n}"
+SEEDS_EXPECTED = ("a number of seeds n >= 1 (seeds 0..n-1), a non-empty list of seeds >= 0, or {start: s, count: n}, "
+                  f"at most {MAX_SEEDS:,} seeds")
 
 
 def _check_seeds(value: Any) -> Any:
     """One clear error for a bad `seeds` (instead of one per branch of the union)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SEEDS:
         return value
-    if isinstance(value, list) and value and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
-                                                 for s in value):
+    if isinstance(value, list) and 0 < len(value) <= MAX_SEEDS and all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value):
         return value
     if isinstance(value, dict):
         try:
