@@ -19,3 +19,14 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.fail(f"real data not found at {SHARED_DATA}; set DIALECTIC_DATA")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True, scope="session")
+def allow_pytest_temp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests write scenarios naming models in other temporary folders (a fitted model shared by a session):
+    pytest's temporary root is a folder of DIALECTIC_ALLOW (docs/limits.md, "What stays inside"), as a user
+    allows theirs. Paths outside it (/etc, ../../etc from a test's folder) are still refused."""
+    from dialectic.bounded import ALLOW_ENV
+
+    base = str(tmp_path_factory.getbasetemp().resolve())
+    os.environ[ALLOW_ENV] = os.pathsep.join(p for p in (os.environ.get(ALLOW_ENV, ""), base) if p)

@@ -24,13 +24,14 @@ ROOT = "dialectic"
 #: Which dialectic packages each top-level package or module may import (besides itself and ROOT).
 #: Lower layers first; a package may import only packages listed before it.
 ALLOWED: dict[str, set[str]] = {
+    "bounded": set(),
     "registry": set(),
     "rules": set(),
     "social_choice": set(),
     "space": set(),
-    "learned": {"registry", "space"},
-    "scenario": {"learned", "space"},
-    "trace": set(),
+    "learned": {"bounded", "registry", "space"},
+    "scenario": {"bounded", "learned", "space"},
+    "trace": {"bounded"},
     "cli_errors": {"scenario", "trace"},
     "rewards": {"learned", "registry", "rules", "scenario", "space"},
     "game": {"rewards", "rules", "scenario", "space"},

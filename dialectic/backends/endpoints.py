@@ -27,7 +27,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from dialectic.scenario._bounded import LimitError, Limits, load_yaml, read_text
 from dialectic.scenario._load import FieldError, format_loc
+
+#: What load_endpoints reads (docs/limits.md): an endpoints file written by `dialectic serve` is under 2 KB.
+ENDPOINTS_LIMITS = Limits(file_bytes=2**20, items=10_000, string=64 * 2**10)
 
 
 class EndpointsError(ValueError):
@@ -179,12 +183,16 @@ def load_endpoints(path: str | Path) -> Endpoints:
     path = Path(path)
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, ENDPOINTS_LIMITS)
     except OSError as exc:
         raise EndpointsError([FieldError(file, "", "a readable endpoints file (written by `dialectic serve "
                                          "--endpoints FILE`)", exc.strerror or str(exc))]) from None
+    except LimitError as exc:
+        raise EndpointsError([FieldError(file, exc.where, exc.expected, exc.found)]) from None
     try:
-        data = yaml.safe_load(text)  # JSON is YAML: one safe reader for both
+        data = load_yaml(text, ENDPOINTS_LIMITS, yaml.SafeLoader)  # JSON is YAML: one safe, bounded reader for both
+    except LimitError as exc:
+        raise EndpointsError([FieldError(file, exc.where, exc.expected, exc.found)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dialectic.bounded import LimitError, Limits, load_json, read_text
 from dialectic.learned._features import Features, FeatureSpec, additive_points, build_features
 
 #: The manifest's schema version; a directory written by another version is refused.
@@ -146,13 +147,18 @@ def _located(file: Path, error: ValidationError) -> ModelError:
     return ModelError(file, field, item["msg"].removeprefix("Input should be "), repr(item["input"])[:80])
 
 
+#: What a model directory's JSON files are read within (docs/limits.md): the size (stat, before reading),
+#: nesting, items, strings.
+MODEL_JSON_LIMITS = Limits(file_bytes=64 * 2**20, items=1_000_000, string=1_000_000)
+
+
 def _read_json(file: Path) -> Any:
     try:
-        text = file.read_text(encoding="utf-8")
+        return load_json(read_text(file, MODEL_JSON_LIMITS), MODEL_JSON_LIMITS)
     except OSError as exc:
         raise ModelError(file, "", "a readable file", exc.strerror or str(exc)) from None
-    try:
-        return json.loads(text)
+    except LimitError as exc:
+        raise ModelError(file, exc.where, exc.expected, exc.found) from None
     except json.JSONDecodeError as exc:
         raise ModelError(file, f"line {exc.lineno}, column {exc.colno}", "valid JSON", exc.msg) from None
 

@@ -11,8 +11,13 @@ from pydantic import ValidationError
 from dialectic.preferences._comparison import Comparison
 from dialectic.preferences._data import Builder, PreferenceData
 from dialectic.preferences._error import PreferenceError
+from dialectic.scenario._bounded import LimitError, Limits, iter_lines
 
 __all__ = ["Comparison", "read_comparisons", "write_comparisons"]
+
+#: What read_comparisons reads (docs/limits.md): the size (stat, before reading), one line's bytes (as
+#: read: a comparison is a few hundred bytes), the number of lines (10^7 comparisons, ten times eval/bench_fit).
+COMPARISON_LIMITS = Limits(file_bytes=2**30, line=2**20, lines=10_000_000)
 
 ITEM = "a statement text (non-empty string) or an outcome {issue: option} (non-empty object of strings)"
 
@@ -59,22 +64,18 @@ def _parse_line(file: str, line: int, raw: bytes) -> Comparison:
         raise _line_error(file, line, data, exc) from None
 
 
-def read_comparisons(path: str | Path) -> PreferenceData:
-    """Read a comparisons JSONL file. Blank lines are skipped; any other problem (bad JSON, a missing,
-    unknown or mistyped key, chosen equal to rejected, text and outcome items mixed, outcomes naming
+def read_comparisons(path: str | Path, limits: Limits = COMPARISON_LIMITS) -> PreferenceData:
+    """Read a comparisons JSONL file within ``limits`` (file size by stat before reading, line length as
+    read, number of lines). Blank lines are skipped; any other problem (a breach of a limit, bad JSON, a
+    missing, unknown or mistyped key, chosen equal to rejected, text and outcome items mixed, outcomes naming
     different issues, an annotator with two groups, no comparisons at all) is a PreferenceError naming
     the file, the line and the key."""
     path = Path(path)
     file = str(path)
     builder = Builder(file)
-    try:
-        handle = path.open("rb")  # decoded line by line, so a bad byte is reported on its own line
-    except OSError as exc:
-        raise PreferenceError(file, None, "<file>", "a readable comparisons file (JSONL)",
-                              exc.strerror or str(exc)) from None
     line = 0
-    with handle:
-        for line, raw in enumerate(handle, start=1):
+    try:
+        for line, raw in iter_lines(path, limits):  # decoded line by line, so a bad byte is located on its line
             if not raw.strip():
                 continue
             try:  # the fast path: pydantic parses the bytes; any problem is re-read slowly to locate it
@@ -82,6 +83,11 @@ def read_comparisons(path: str | Path) -> PreferenceData:
             except ValidationError:
                 comparison = _parse_line(file, line, raw)
             builder.add(comparison, line)
+    except OSError as exc:
+        raise PreferenceError(file, None, "<file>", "a readable comparisons file (JSONL)",
+                              exc.strerror or str(exc)) from None
+    except LimitError as exc:
+        raise PreferenceError(file, exc.line, "<line>" if exc.line else "<file>", exc.expected, exc.found) from None
     if not builder.chosen:
         raise PreferenceError(file, None, "<file>", "at least one comparison (one JSON object per line)",
                               "an empty file" if line == 0 else "only blank lines")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,15 +101,24 @@ def errors_from_validation(file: str, error: ValidationError) -> list[FieldError
     return found
 
 
+@contextmanager
+def reading(path: Path | str, readable: str = "a readable file") -> Iterator[None]:
+    """Turn what goes wrong while reading ``path`` into one located ScenarioError: an OSError (``readable``
+    says what was expected) or a breach of a reading limit (LimitError, docs/limits.md)."""
+    try:
+        yield
+    except OSError as exc:
+        raise ScenarioError([FieldError(str(path), "", readable, exc.strerror or str(exc))]) from None
+    except LimitError as exc:
+        raise ScenarioError([FieldError(str(path), exc.where, exc.expected, exc.found)]) from None
+
+
 def read_yaml(path: Path, limits: Limits = LIMITS) -> Any:
     """A YAML file's data, read within ``limits`` (docs/limits.md); every problem a located ScenarioError."""
     try:
-        text = read_text(path, limits)
-        return load_yaml(text, limits)
-    except OSError as exc:
-        raise ScenarioError([FieldError(str(path), "", "a readable file", exc.strerror or str(exc))]) from None
-    except LimitError as exc:
-        raise ScenarioError([FieldError(str(path), exc.where, exc.expected, exc.found)]) from None
+        with reading(path):
+            text = read_text(path, limits)
+            return load_yaml(text, limits)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dialectic.bounded import escapes, inside_expected
+
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
@@ -493,6 +495,9 @@ def _learned_range(space: DiscreteSpaceSpec | StatementPoolSpec, reward: Learned
     there, as a served model's)."""
     from dialectic.learned._reward import SpecProblem, check_learned_reward
 
+    if reward._base is not None and (outside := escapes(reward.model, reward._base)) is not None:
+        raise _fail(f"{where}.model", inside_expected(reward._base, "a model directory"),
+                    f"{reward.model!r} (resolves to {outside})")
     try:
         _, _, span = check_learned_reward(reward.path(), reward.component, space)
     except SpecProblem as problem:

@@ -7,6 +7,7 @@ import glob
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from dialectic.scenario import FieldError, Scenario, ScenarioError, load_scenario, read_yaml, scenario_hash
+from dialectic.scenario._bounded import ALLOW_ENV, escapes, extra_folders, inside_expected, within
 from dialectic.scenario._load import errors_from_validation, validate_scenario
 from dialectic.strategies import StrategyCard, agents_dir, card_names, load_card, mediators, policies
 from dialectic.suite._schema import Entry, Suite, seed_list
@@ -146,7 +148,10 @@ def resolve_suite(suite: Suite, file: str | Path | None = None) -> ResolvedSuite
     scenarios: dict[Path, Scenario | None] = {}
     cards: dict[str, StrategyCard | None] = {}
     cells: list[Cell] = []
-    if not root.is_dir():
+    if file is not None and escapes(suite.root, base) is not None:
+        raise SuiteError([FieldError(where, "root", inside_expected(base, "a folder"),
+                                     f"{suite.root!r} (resolves to {root})")])
+    if not _is(root, Path.is_dir):
         raise SuiteError([FieldError(where, "root", "a folder (relative to the suite file)", f"{suite.root!r}: "
                                      f"{root} is not a folder")])
     for i, entry in enumerate(suite.entries):
@@ -171,16 +176,51 @@ def resolve_suite(suite: Suite, file: str | Path | None = None) -> ResolvedSuite
     return ResolvedSuite(suite.name, suite.description, str(file) if file is not None else "", cells)
 
 
+def _is(path: Path, kind: Callable[[Path], bool] = Path.is_file) -> bool:
+    """``kind(path)`` (is it a file, a folder), False for a name no file can have: too long (OSError), a NUL
+    byte (ValueError), both found by fuzzing a suite's paths (docs/fuzzing.md)."""
+    try:
+        return kind(path)
+    except (OSError, ValueError):
+        return False
+
+
 def _matches(root: Path, pattern: str) -> list[Path]:
     full = pattern if os.path.isabs(pattern) else str(root / pattern)
     if glob.has_magic(full):
-        return sorted(Path(p).resolve() for p in glob.glob(full, recursive=True) if Path(p).is_file())
-    return [Path(full).resolve()] if Path(full).is_file() else []
+        return sorted(Path(p).resolve() for p in glob.glob(full, recursive=True) if _is(Path(p)))
+    return [Path(full).resolve()] if _is(Path(full)) else []
+
+
+def _escape(root: Path, pattern: str, base: Path) -> Path | None:
+    """Where a pattern (a file or a glob, relative to ``root``) reaches outside ``root``, the suite file's
+    folder ``base`` and the folders of DIALECTIC_ALLOW: its fixed part (before the first wildcard) resolved,
+    or a match (a symbolic link out); None when it stays inside."""
+    folders = [root, base, *extra_folders()]
+    parts = Path(pattern).parts
+    fixed = next((k for k, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    target = (root / Path(*parts[:fixed])).resolve() if fixed else root
+    if not within(target, folders):
+        return target
+    return next((p for p in _matches(root, pattern) if not within(p, folders)), None)
+
+
+def _inside_root(where: str, at: str, root: Path, pattern: str, problems: list[FieldError]) -> bool:
+    """Whether ``pattern`` stays inside the suite's root or folder (else a located problem)."""
+    base = Path(where).resolve().parent if Path(where).suffix in (".yaml", ".yml") else root
+    outside = _escape(root, pattern, base)
+    if outside is not None:
+        problems.append(FieldError(where, at, f"a path or glob inside the suite's root ({root}), the suite file's "
+                                   f"folder or a folder named in {ALLOW_ENV} (no ../ or absolute path outside them)",
+                                   f"{pattern!r} (reaches {outside})"))
+    return outside is None
 
 
 def _scenario_files(where: str, i: int, entry: Entry, root: Path, problems: list[FieldError]) -> list[Path]:
     files: list[Path] = []
     for j, pattern in enumerate(entry.scenarios):
+        if not _inside_root(where, f"entries[{i}].scenarios[{j}]", root, pattern, problems):
+            continue
         found = _matches(root, pattern)
         if not found:
             magic = glob.has_magic(pattern)
@@ -223,14 +263,16 @@ def _cards(where: str, i: int, entry: Entry, root: Path, cache: dict[str, Strate
             found += [(c, False) for c in selected if all(c != f for f, _ in found)]
             continue
         if Path(name).suffix in (".yaml", ".yml"):
+            if not _inside_root(where, at, root, name, problems):
+                continue
             path = Path(name) if os.path.isabs(name) else root / name
-            if not path.is_file():
+            if not _is(path):
                 problems.append(FieldError(where, at, f"a strategy card file (relative to {root})",
                                            f"{name!r}: no such file"))
                 continue
             key = str(path.resolve())
         else:
-            if not (agents_dir() / f"{name}.yaml").is_file():
+            if not _is(agents_dir() / f"{name}.yaml"):
                 problems.append(FieldError(where, at, f"a strategy card ({', '.join(card_names())}), a card file "
                                            f"or a selector ({', '.join(SELECTORS)})", repr(name)))
                 continue

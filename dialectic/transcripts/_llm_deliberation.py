@@ -23,7 +23,6 @@ imported; `LogSession.reason` names the file and why. The table's figures are th
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import Any
 
 from dialectic.game import Game
 from dialectic.scenario import Scenario, ScenarioError, load_scenario
+from dialectic.scenario._bounded import LimitError, Limits, load_json, read_text
 from dialectic.transcripts._format import Transcript, TranscriptHeader, UtteranceLine
 from dialectic.transcripts._import import transcript_trace
 
@@ -42,6 +42,8 @@ STANCE_NOTE = ("stance inferred from the party's own scores (the deal meets its 
                "records no vote")
 _DEAL = re.compile(r"<DEAL>(.*?)(?:</DEAL>|$)", re.DOTALL | re.IGNORECASE)
 _CODE = re.compile(r"\b([A-Z])(\d+)\b")
+#: What read_log reads (docs/limits.md): the shipped logs are at most 217 KB.
+LOG_LIMITS = Limits(file_bytes=8 * 2**20, items=100_000, string=1_000_000)
 
 
 @dataclass
@@ -93,8 +95,11 @@ def read_log(path: Path, game: Game) -> tuple[Transcript | None, LogSession]:
     session, scenario = LogSession(file=path), game.scenario
     opening = None if game.opening.proposal is None else game.space.names(game.opening.proposal)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data = load_json(read_text(path, LOG_LIMITS), LOG_LIMITS)
+    except LimitError as exc:
+        session.reason = exc.located(path)
+        return None, session
+    except (OSError, ValueError) as exc:
         session.reason = f"not a readable JSON file: {exc}"
         return None, session
     rounds = data.get("rounds") if isinstance(data, dict) else None

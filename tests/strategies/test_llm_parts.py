@@ -32,7 +32,8 @@ def test_shipped_templates_load_and_use_known_fields(name):
     assert used <= FIELDS and "table" in used
 
 
-def test_template_with_unknown_field_is_refused(tmp_path):
+def test_template_with_unknown_field_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIALECTIC_ALLOW", str(tmp_path))  # a template outside the project (docs/limits.md)
     bad = tmp_path / "bad.md"
     bad.write_text("[system]\nYou are $group.\n[user]\n$secret_reward_of_others\n")
     with pytest.raises(PromptError, match=r"unknown fields \['secret_reward_of_others'\]"):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from dialectic.scenario import FieldError, Scenario, ScenarioError
+from dialectic.scenario._bounded import LimitError, Limits, read_lines
 from dialectic.scenario._load import validate_scenario
 from dialectic.scenario.importers._yaml import dump_scenario
 
@@ -24,6 +25,8 @@ CITATION = f"{REPOSITORY} (https://github.com/{REPOSITORY}, MIT licence); {PAPER
 ROLES = ("p1", "p2", "player")
 CONFIG_FIELDS = "5 comma-separated fields (display name, file name, role, incentive, model), none empty"
 ROUNDS, NAME_LENGTH, DESCRIPTION_LENGTH = 24, 60, 400
+#: What each file of a game is read within (docs/limits.md): the shipped games' files are a few KB.
+GAME_LIMITS = Limits(file_bytes=2**20, line=64 * 2**10, lines=10_000)
 
 _HEADING = re.compile(r"^[\s\-*•#>]*(?i:issue)\s+([A-Z])(?![A-Za-z0-9])\s*[:.)\-–—]?\s*(.*)$")
 _OPTION = re.compile(r"^[\s\-*•]*([A-Z])(\d+)(?![A-Za-z0-9])\s*([:)\-–—]|\.(?!\d))?\s*(.*)$")
@@ -55,12 +58,15 @@ def _fail(file: Path | str, where: str, expected: str, found: object) -> Scenari
 
 
 def _read(path: Path) -> str:
+    """The file's text within GAME_LIMITS (size by stat, line length as read, lines, UTF-8 located)."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return "".join(read_lines(path, GAME_LIMITS, bom=True))
     except FileNotFoundError:
         raise _fail(path, "", "this file (LLM-Deliberation game format)", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(path, "", "a readable UTF-8 text file", exc) from None
+    except OSError as exc:
+        raise _fail(path, "", "a readable UTF-8 text file", exc.strerror or exc) from None
+    except LimitError as exc:
+        raise _fail(path, exc.where, exc.expected, exc.found) from None
 
 
 def _lines(text: str) -> list[tuple[int, str]]:

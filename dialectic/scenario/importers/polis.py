@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dialectic.scenario._load import FieldError, ScenarioError, validate_scenario
+from dialectic.scenario._bounded import Limits, read_lines
+from dialectic.scenario._load import FieldError, ScenarioError, reading, validate_scenario
 from dialectic.scenario._schema import Scenario
 from dialectic.scenario.importers._yaml import dump_scenario
 
@@ -28,17 +29,34 @@ CITATION = (
     "Democracy Project"
 )
 
+#: What each CSV file of a Polis export is read within (docs/limits.md): the size (stat, before reading),
+#: one line's bytes (as read), the number of lines; the shipped exports are at most 100 KB.
+POLIS_LIMITS = Limits(file_bytes=128 * 2**20, line=2**20, lines=1_000_000)
 
-def read_rows(path: Path, required: list[str]) -> list[dict[str, str]]:
-    """The rows of a Polis CSV export as dicts; a missing file or column is a located ScenarioError."""
+
+def _csv_lines(path: Path, limits: Limits) -> list[str]:
+    with reading(path, "a readable CSV file"):
+        return read_lines(path, limits, bom=True)
+
+
+def _csv_error(path: Path, line: int, error: csv.Error) -> ScenarioError:
+    return ScenarioError([FieldError(str(path), f"line {line}", "CSV rows (fields of at most "
+                                     f"{csv.field_size_limit():,} characters)", str(error))])
+
+
+def read_rows(path: Path, required: list[str], limits: Limits = POLIS_LIMITS) -> list[dict[str, str]]:
+    """The rows of a Polis CSV export as dicts, read within ``limits``; a missing file or column, a breach
+    of a limit, a byte that is not UTF-8 or a malformed row is a located ScenarioError."""
     if not path.is_file():
         raise ScenarioError([FieldError(str(path), "", "a readable CSV file", "no such file")])
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
+    reader = csv.DictReader(_csv_lines(path, limits))
+    try:
         missing = [c for c in required if c not in (reader.fieldnames or [])]
         if missing:
             raise ScenarioError([FieldError(str(path), "header", f"columns {required}", f"missing {missing}")])
         return list(reader)
+    except csv.Error as exc:
+        raise _csv_error(path, reader.reader.line_num, exc) from None
 
 
 def comment_texts(comments: list[dict[str, str]]) -> dict[str, str]:
@@ -52,8 +70,11 @@ def summary_of(path: Path) -> dict[str, str]:
     """The key, value rows of a Polis export's summary.csv (topic, url, ...); empty when it is missing."""
     if not path.is_file():
         return {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {row[0]: row[1] for row in csv.reader(handle) if len(row) >= 2}
+    reader = csv.reader(_csv_lines(path, POLIS_LIMITS))
+    try:
+        return {row[0]: row[1] for row in reader if len(row) >= 2}
+    except csv.Error as exc:
+        raise _csv_error(path, reader.line_num, exc) from None
 
 
 def import_polis(
