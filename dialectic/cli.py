@@ -199,7 +199,7 @@ def _print_runs(results: list[Any], seeds: list[int], as_json: bool) -> None:
     rows = []
     for seed, result in zip(seeds, results, strict=True):
         if isinstance(result, BaseException):
-            rows.append({"seed": seed, "error": f"{type(result).__name__}: {result}"})
+            rows.append({"seed": seed, "status": "errored", "error": f"{type(result).__name__}: {result}"})
             continue
         ev = result.evaluation
         rows.append({"seed": seed, "label": ev.label, "turns": result.trace.end.turns,
@@ -219,7 +219,7 @@ def _print_runs(results: list[Any], seeds: list[int], as_json: bool) -> None:
         table.add_column(column)
     for row in rows:
         if "error" in row:
-            table.add_row(str(row["seed"]), "[red]failed[/red]", "", "", *([""] * len(judge_columns)), "",
+            table.add_row(str(row["seed"]), "[red]errored[/red]", "", "", *([""] * len(judge_columns)), "",
                           str(row["error"]))
         else:
             by_judges = (_judged_label(row), f"{row['worst_case_welfare_by_judges']:.3f}") if judged else ()

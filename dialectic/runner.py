@@ -6,6 +6,7 @@ Many dialogues at once (jobs, concurrency, resume) are dialectic.batch's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
@@ -19,7 +20,18 @@ from dialectic.dialogue import DialogueState, Session, Speaker, arun_graph, run_
 from dialectic.game import Game
 from dialectic.scenario import FieldError, Scenario, ScenarioError, load_scenario, scenario_hash
 from dialectic.strategies import StrategyCard, load_card, mediators, policies
-from dialectic.trace import AgentSpec, EndEvent, EvaluationEvent, Header, OpeningEvent, Trace, TraceWriter
+from dialectic.trace import (
+    RETRIES,
+    AgentSpec,
+    EndEvent,
+    ErrorEvent,
+    EvaluationEvent,
+    Header,
+    OpeningEvent,
+    RetryRecord,
+    Trace,
+    TraceWriter,
+)
 
 if TYPE_CHECKING:
     from dialectic.backends.select import Backends
@@ -195,6 +207,19 @@ def prepare_run(
     return PreparedRun(scenario, game, session, writer, header, opening, evaluate)
 
 
+def _stopped(run: PreparedRun, error: BaseException, retries: list[RetryRecord]) -> None:
+    """Close the trace of a run stopped by ``error``: its turns are on disk already (flushed one by one); an
+    error (not an interrupt or a cancellation) is written last as an ErrorEvent with the failing turn's
+    retries, so the trace is marked errored and says why."""
+    try:
+        if isinstance(error, Exception):
+            text = f"{type(error).__name__}: {error}"
+            with contextlib.suppress(Exception):  # never hide the run's own error behind a failed write
+                run.writer.write(ErrorEvent(turns=len(run.session.events), error=text, retries=list(retries)))
+    finally:
+        run.writer.close()
+
+
 def finish_run(run: PreparedRun, final: DialogueState, elapsed: float) -> RunResult:
     """Write the end (and the evaluation) of a dialogue whose graph has run; close the trace."""
     session, game, writer = run.session, run.game, run.writer
@@ -238,13 +263,17 @@ def run_dialogue(
     Rational casts run the synchronous graph; a cast with LLM participants runs the graph with a reward
     step on an event loop of its own (from async code use :func:`arun_dialogue`)."""
     run = prepare_run(scenario, strategy, seed, agents, out, game, evaluate, backends)
+    retries: list[RetryRecord] = []
+    token = RETRIES.set(retries)  # the backends' retries of this run go to its moves (asyncio.run copies it)
     try:
         started = time.perf_counter()
         final = asyncio.run(arun_graph(run.session)) if run.session.staged else run_graph(run.session)
         elapsed = time.perf_counter() - started
-    except BaseException:
-        run.writer.close()  # the trace so far stays on disk, flushed per turn
+    except BaseException as error:
+        _stopped(run, error, retries)  # the trace so far stays on disk, flushed per turn, and says why it stops
         raise
+    finally:
+        RETRIES.reset(token)
     return finish_run(run, final, elapsed)
 
 
@@ -262,11 +291,15 @@ async def arun_dialogue(
     their requests). A scenario with served rewards needs its Game built first (``Game(scenario, backend)``,
     outside the loop or in a thread): pass it as ``game``."""
     run = prepare_run(scenario, strategy, seed, agents, out, game, evaluate, backends)
+    retries: list[RetryRecord] = []
+    token = RETRIES.set(retries)  # this task's context: each dialogue of a batch records its own retries
     try:
         started = time.perf_counter()
         final = await arun_graph(run.session) if run.session.staged else run_graph(run.session)
         elapsed = time.perf_counter() - started
-    except BaseException:
-        run.writer.close()
+    except BaseException as error:
+        _stopped(run, error, retries)
         raise
+    finally:
+        RETRIES.reset(token)
     return finish_run(run, final, elapsed)

@@ -1,8 +1,10 @@
 """Shared async HTTP plumbing for the vLLM clients: one httpx client per event loop, a concurrency limit,
 retries with exponential backoff on transient errors, and a record of every retry.
 
-Transient: the connection is refused or dropped, a timeout, HTTP 5xx, 429 and 408. Anything else (a 4xx such
-as an unknown model) fails at once with the server's message. When retries run out on a connection error the
+Transient: the connection is refused or dropped, a timeout, HTTP 5xx, 429 and 408, an HTTP 200 whose body is
+cut short or is not JSON. Anything else (a 4xx such as an unknown model) fails at once with the server's
+message. Every retried attempt is recorded in the client's ``retry_log`` and in the trace of the run in
+progress (:mod:`dialectic.trace._retries`). When retries run out on a connection error the
 error says the server is down, with its URL, so a run never hangs on a dead server: every request is bounded by
 ``timeout`` and the whole call by about ``retries * (timeout + max_backoff)``.
 """
@@ -15,6 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
+
+from dialectic.trace import record_retry
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -47,7 +51,8 @@ class AsyncJSONPoster:
 
     def __init__(self, *, concurrency: int = 16, timeout: float = 60.0, connect_timeout: float = 5.0,
                  retries: int = 3, backoff: float = 0.5, max_backoff: float = 8.0,
-                 on_retry: Callable[[RetryEvent], None] | None = None, headers: dict[str, str] | None = None):
+                 on_retry: Callable[[RetryEvent], None] | None = None, headers: dict[str, str] | None = None,
+                 jitter_seed: int = 0):
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
         self.concurrency = concurrency
@@ -59,6 +64,8 @@ class AsyncJSONPoster:
         self.on_retry = on_retry
         self.headers = dict(headers or {})
         self.retry_log: list[RetryEvent] = []
+        #: the backoff's jitter comes from this generator (seeded: the same faults give the same waits)
+        self.rng = random.Random(jitter_seed)
         self.requests = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: Any = None
@@ -80,41 +87,59 @@ class AsyncJSONPoster:
         return self._client, self._sem
 
     async def post(self, url: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        """POST ``body`` to ``url``; return the decoded JSON answer and the number of attempts it took."""
+        """POST ``body`` to ``url``; return the decoded JSON answer and the number of attempts it took.
+
+        Each attempt is bounded by ``timeout`` (the whole request, connection to last byte). A transient fault
+        (refused, reset, timeout, HTTP 408/429/5xx, a 200 whose body is cut or not JSON) is retried up to
+        ``retries`` times after ``backoff * 2**(attempt-1)`` seconds (at most ``max_backoff``) times a jitter
+        in [0.5, 1) drawn from the poster's own seeded generator. Every failed attempt is recorded: in
+        ``retry_log``, through ``on_retry``, and in the trace of the run in progress (dialectic.trace.RETRIES).
+        """
         import httpx
 
         client, sem = self._ensure()
         last: str = ""
-        down = False
+        fault = "down"  # down: no answer; status: a transient HTTP status; body: a 200 whose body is broken
         for attempt in range(1, self.retries + 2):
             async with sem:
                 self.requests += 1
                 try:
-                    r = await client.post(url, json=body)
-                except (httpx.TransportError, httpx.TimeoutException) as e:  # refused, reset, timeouts
-                    last, down = f"{type(e).__name__}: {e}".rstrip(": "), True
+                    async with asyncio.timeout(self.timeout):
+                        r = await client.post(url, json=body)
+                except TimeoutError:
+                    last, fault = f"no complete answer within the {self.timeout:g} s timeout", "down"
+                except (httpx.TransportError, httpx.TimeoutException) as e:  # refused, reset, cut body, timeouts
+                    detail = str(e).strip() or "connection reset or closed by the server"
+                    last, fault = f"{type(e).__name__}: {detail}", "down"
                 else:
                     if r.status_code == 200:
                         try:
                             return r.json(), attempt
-                        except ValueError as e:
-                            raise BadResponse(f"{url}: HTTP 200 but not JSON: {r.text[:300]!r}") from e
-                    message = _error_message(r)
-                    if r.status_code not in TRANSIENT_STATUS:
-                        raise BadResponse(f"{url}: HTTP {r.status_code}: {message}")
-                    last, down = f"HTTP {r.status_code}: {message}", False
+                        except ValueError:  # cut short with a matching Content-Length, or garbled
+                            last, fault = (f"HTTP 200 but the body is not JSON ({len(r.content)} bytes: "
+                                           f"{r.text[:120]!r})"), "body"
+                    else:
+                        message = _error_message(r)
+                        if r.status_code not in TRANSIENT_STATUS:
+                            raise BadResponse(f"{url}: HTTP {r.status_code}: {message}")
+                        last, fault = f"HTTP {r.status_code}: {message}", "status"
             if attempt > self.retries:
+                record_retry(url, attempt, last, 0.0)  # the last attempt: the error the caller gets
                 break
-            wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * (0.5 + self.rng.random() / 2)
             event = RetryEvent(url=url, attempt=attempt, error=last, wait_s=wait)
             self.retry_log.append(event)
+            record_retry(url, attempt, last, wait)
             if self.on_retry is not None:
                 self.on_retry(event)
             await asyncio.sleep(wait)
-        if down:
-            raise ServerDown(f"server at {url} is down or not answering after {self.retries + 1} attempts "
+        attempts = f"{self.retries + 1} attempts"
+        if fault == "down":
+            raise ServerDown(f"server at {url} is down or not answering after {attempts} "
                              f"(timeout {self.timeout:g} s each): {last}")
-        raise BackendError(f"{url}: failed after {self.retries + 1} attempts: {last}")
+        if fault == "body":
+            raise BadResponse(f"{url}: broken answer after {attempts}: {last}")
+        raise BackendError(f"{url}: failed after {attempts}: {last}")
 
     async def get(self, url: str) -> dict[str, Any]:
         import httpx

@@ -16,7 +16,7 @@ from dialectic.dialogue._referee import EndReason, Referee
 from dialectic.dialogue._table import Table
 from dialectic.game import Game
 from dialectic.space import Outcome
-from dialectic.trace import MoveEvent, StatementEvent, TraceWriter
+from dialectic.trace import MoveEvent, StatementEvent, TraceWriter, collect_retries
 
 #: The participant whose policy is running; lets checks see who touches which reward model.
 ACTING: ContextVar[str | None] = ContextVar("dialectic_acting", default=None)
@@ -227,6 +227,9 @@ class Session:
         )
         if generation is not None:
             event.generation = generation
+        retries = collect_retries()  # requests to a server retried while this move was made
+        if retries is not None:
+            event.retries = retries
         self.events.append(event)
         if self.writer is not None:
             self.writer.write(event)

@@ -7,6 +7,7 @@ from dialectic.trace._events import (
     BackendInfo,
     Candidate,
     EndEvent,
+    ErrorEvent,
     EvaluationEvent,
     Event,
     Generation,
@@ -14,18 +15,22 @@ from dialectic.trace._events import (
     MoveEvent,
     NamedOutcome,
     OpeningEvent,
+    RetryRecord,
     RewardPair,
     StatementEvent,
 )
 from dialectic.trace._io import Trace, TraceFormatError, TraceWriter, read_trace
+from dialectic.trace._retries import RETRIES, collect_retries, record_retry
 
 __all__ = [
+    "RETRIES",
     "SCHEMA_VERSION",
     "SUPPORTED_VERSIONS",
     "AgentSpec",
     "BackendInfo",
     "Candidate",
     "EndEvent",
+    "ErrorEvent",
     "EvaluationEvent",
     "Event",
     "Generation",
@@ -33,10 +38,13 @@ __all__ = [
     "MoveEvent",
     "NamedOutcome",
     "OpeningEvent",
+    "RetryRecord",
     "RewardPair",
     "StatementEvent",
     "Trace",
     "TraceFormatError",
     "TraceWriter",
+    "collect_retries",
     "read_trace",
+    "record_retry",
 ]

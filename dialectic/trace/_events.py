@@ -54,6 +54,18 @@ class BackendInfo(BaseModel):
     versions: dict[str, str] = Field(default_factory=dict)
 
 
+class RetryRecord(BaseModel):
+    """One failed request to a serving backend that was retried (or, in an error event, the last one): the
+    endpoint, the attempt (from 1), what went wrong (the fault: connection refused or reset, timeout, HTTP
+    5xx, a cut or malformed body) and the backoff waited before the next attempt (0 for the last)."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str
+    attempt: int
+    error: str
+    wait_s: float = 0.0
+
+
 class Candidate(BaseModel):
     """One sampled move (or, for a mediator, one drafted settlement) and what the reward models said of it."""
 
@@ -132,7 +144,9 @@ class MoveEvent(Event):
     target: float | None = None
     rewards: dict[str, RewardPair] = Field(default_factory=dict)
     generation: Generation | None = None
-    omit_if_none: ClassVar[frozenset[str]] = frozenset({"generation"})
+    #: Requests to a serving backend retried while this move was made (written only when there were some).
+    retries: list[RetryRecord] | None = None
+    omit_if_none: ClassVar[frozenset[str]] = frozenset({"generation", "retries"})
 
 
 class StatementEvent(Event):
@@ -157,11 +171,24 @@ class EndEvent(Event):
     turns: int
 
 
+class ErrorEvent(Event):
+    """The run stopped on an error before its end (a serving backend that failed after every retry, ...):
+    written last, after the turns already on record, so the trace is intact up to ``turns`` and says why it
+    stops. An errored trace has no end and no evaluation: ``--resume`` and sweeps run it again."""
+
+    type: Literal["error"] = "error"
+    #: turns on record before the error (the failing turn is turns + 1)
+    turns: int
+    error: str
+    #: the retries of the failing turn, the last attempt included (wait_s 0)
+    retries: list[RetryRecord] = Field(default_factory=list)
+
+
 class EvaluationEvent(Event):
     type: Literal["evaluation"] = "evaluation"
     evaluation: dict[str, Any]
 
 
 TraceEvent = Annotated[
-    Header | OpeningEvent | MoveEvent | StatementEvent | EndEvent | EvaluationEvent, Field(discriminator="type")
+    Header | OpeningEvent | MoveEvent | StatementEvent | EndEvent | ErrorEvent | EvaluationEvent, Field(discriminator="type")
 ]

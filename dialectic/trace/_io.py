@@ -14,6 +14,7 @@ from dialectic.trace._events import (
     SCHEMA_VERSION,
     SUPPORTED_VERSIONS,
     EndEvent,
+    ErrorEvent,
     EvaluationEvent,
     Event,
     Header,
@@ -65,10 +66,16 @@ class Trace:
     statements: list[StatementEvent] = field(default_factory=list)
     evaluation: EvaluationEvent | None = None
     truncated: bool = False
+    #: The run stopped on an error (a backend that failed after every retry): why, and at which turn.
+    error: ErrorEvent | None = None
 
     @property
     def complete(self) -> bool:
         return self.end is not None
+
+    @property
+    def errored(self) -> bool:
+        return self.error is not None
 
 
 _NO_VERSION = object()
@@ -128,4 +135,6 @@ def read_trace(path: str | Path) -> Trace:
             trace.end = event
         elif isinstance(event, EvaluationEvent):
             trace.evaluation = event
+        elif isinstance(event, ErrorEvent):
+            trace.error = event
     return trace
