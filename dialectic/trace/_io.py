@@ -10,6 +10,7 @@ from typing import IO, Self
 
 from pydantic import TypeAdapter, ValidationError
 
+from dialectic.bounded import LimitError, Limits, decode_line, iter_lines
 from dialectic.trace._events import (
     SCHEMA_VERSION,
     SUPPORTED_VERSIONS,
@@ -25,6 +26,8 @@ from dialectic.trace._events import (
 )
 
 _event_adapter: TypeAdapter[TraceEvent] = TypeAdapter(TraceEvent)
+#: What read_trace reads (docs/limits.md): a trace of 100 groups is 4 MB with one 2.7 MB line (the opening).
+TRACE_LIMITS = Limits(file_bytes=256 * 2**20, line=32 * 2**20, lines=1_000_000)
 
 
 class TraceWriter:
@@ -103,21 +106,34 @@ def _check_version(path: Path, number: int, version: object) -> None:
         )
 
 
-def read_trace(path: str | Path) -> Trace:
+def read_trace(path: str | Path, limits: Limits = TRACE_LIMITS) -> Trace:
     """Parse a trace; a partial last line (crash mid-write) is dropped and flagged `truncated`. An event of
-    a version outside SUPPORTED_VERSIONS raises TraceFormatError naming the file, the line and the version."""
+    a version outside SUPPORTED_VERSIONS raises TraceFormatError naming the file, the line and the version;
+    so does a breach of ``limits`` (file size by stat before reading, line length as read, number of lines)
+    and a line that is not UTF-8 (docs/limits.md)."""
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        raw_lines = [raw for _, raw in iter_lines(path, limits)]
+    except LimitError as exc:
+        raise TraceFormatError(exc.located(path)) from None
     events: list[TraceEvent] = []
     truncated = False
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(raw_lines, start=1):
+        last = number == len(raw_lines)
+        try:
+            line = decode_line(raw, number)
+        except LimitError as exc:
+            if last and not raw.endswith(b"\n"):  # cut mid-character by a crash mid-write
+                truncated = True
+                break
+            raise TraceFormatError(exc.located(path)) from None
         if not line.strip():
             continue
         try:
             event = _event_adapter.validate_json(line)
         except ValidationError as exc:
             _check_version(path, number, _raw_version(line))  # another format's event: say so, not why it fails
-            if number == len(lines):
+            if last:
                 truncated = True
                 break
             raise TraceFormatError(f"{path}:{number}: not a trace event: {exc.errors()[0]['msg']}") from None

@@ -21,11 +21,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dialectic.scenario import FieldError, ScenarioError
-from dialectic.scenario._load import format_loc
+from dialectic.scenario._bounded import Limits, read_lines
+from dialectic.scenario._load import format_loc, reading
 
 FORMAT_VERSION = 1
 #: Longest utterance text kept (characters); longer text is an error, not silently cut.
 MAX_TEXT = 20_000
+#: What read_transcript reads (docs/limits.md): the file's size (stat, before reading), one line's bytes
+#: (as read), the number of lines.
+TRANSCRIPT_LIMITS = Limits(file_bytes=64 * 2**20, line=2**20, lines=100_000)
 
 
 class TranscriptHeader(BaseModel):
@@ -129,12 +133,12 @@ def parse_transcript(text: str, path: Path | str) -> Transcript:
     return Transcript(path, header, lines)
 
 
-def read_transcript(path: str | Path) -> Transcript:
+def read_transcript(path: str | Path, limits: Limits = TRANSCRIPT_LIMITS) -> Transcript:
+    """Read a transcript within ``limits``; a missing file, a breach of a limit or a line that is not UTF-8
+    is a located ScenarioError, before any line is parsed."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([located(path, "", "a transcript file (JSONL)", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([located(path, "", "a readable UTF-8 text file", exc)]) from None
+    if not path.exists():
+        raise ScenarioError([located(path, "", "a transcript file (JSONL)", "no such file")])
+    with reading(path, "a readable UTF-8 text file"):
+        text = "".join(read_lines(path, limits, bom=True))
     return parse_transcript(text, path)

@@ -28,6 +28,7 @@ from dialectic.dialogue import Move, Referee, Table
 from dialectic.evaluate import evaluate
 from dialectic.game import Game
 from dialectic.scenario import FieldError, Scenario, ScenarioError, load_scenario, scenario_hash
+from dialectic.scenario._bounded import escapes, inside_expected
 from dialectic.trace import (
     AgentSpec,
     EndEvent,
@@ -76,6 +77,10 @@ def scenario_path_for(transcript: Transcript, scenario: Path | None) -> Path:
     if scenario is not None:
         return Path(scenario)
     named, folder = transcript.header.scenario, transcript.path.parent
+    outside = escapes(named, folder)
+    if outside is not None:
+        raise ScenarioError([located(transcript.path, "line 1, field scenario",
+                                     inside_expected(folder, "a scenario file"), f"{named!r} (resolves to {outside})")])
     candidates = [Path(named) if Path(named).is_absolute() else folder / named]
     if "/" not in named and not named.endswith((".yaml", ".yml")):
         candidates += [folder / f"{named}.yaml", folder / "scenarios" / f"{named}.yaml",

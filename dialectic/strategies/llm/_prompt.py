@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dialectic.scenario._bounded import LimitError, Limits, escapes, inside_expected, read_text, shorten
 from dialectic.strategies._card import agents_dir
 
 #: Fields every template may use (agents and mediators).
@@ -47,9 +48,19 @@ class PromptTemplate:
         ]
 
 
+#: What a template file is read within (docs/limits.md): the shipped ones are under 4 KB.
+PROMPT_LIMITS = Limits(file_bytes=2**20)
+
+
 def prompt_path(name: str) -> Path:
+    """A shipped template's file (``agents/prompts/NAME.md``) or a template file named by path, which must
+    lie inside the project or a folder of DIALECTIC_ALLOW (docs/limits.md, "What stays inside")."""
     candidate = Path(name)
     if candidate.suffix == ".md" and candidate.exists():
+        outside = escapes(candidate, agents_dir())
+        if outside is not None:
+            raise PromptError(f"{shorten(repr(name), 120)}: expected {inside_expected(agents_dir(), 'a prompt template')}"
+                              f", found a file outside them ({shorten(str(outside), 120)})")
         return candidate
     return agents_dir() / "prompts" / f"{name}.md"
 
@@ -61,7 +72,10 @@ def load_prompt(name: str) -> PromptTemplate:
     if not path.exists():
         known = sorted(p.stem for p in (agents_dir() / "prompts").glob("*.md"))
         raise PromptError(f"{path}: expected a prompt template ({', '.join(known)}), found no such file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_text(path, PROMPT_LIMITS)
+    except LimitError as exc:
+        raise PromptError(exc.located(path)) from None
     parts = _SECTION.split(text)
     sections = {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
     if set(sections) != {"system", "user"}:
