@@ -89,7 +89,8 @@ class AsyncJSONPoster:
     async def post(self, url: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """POST ``body`` to ``url``; return the decoded JSON answer and the number of attempts it took.
 
-        Each attempt is bounded by ``timeout`` (the whole request, connection to last byte). A transient fault
+        Each attempt connects within ``connect_timeout``, waits at most ``timeout`` for any byte (httpx) and is
+        done within ``timeout + connect_timeout`` as a whole (a server that trickles is cut too). A transient fault
         (refused, reset, timeout, HTTP 408/429/5xx, a 200 whose body is cut or not JSON) is retried up to
         ``retries`` times after ``backoff * 2**(attempt-1)`` seconds (at most ``max_backoff``) times a jitter
         in [0.5, 1) drawn from the poster's own seeded generator. Every failed attempt is recorded: in
@@ -100,14 +101,15 @@ class AsyncJSONPoster:
         client, sem = self._ensure()
         last: str = ""
         fault = "down"  # down: no answer; status: a transient HTTP status; body: a 200 whose body is broken
+        deadline = self.timeout + self.connect_timeout
         for attempt in range(1, self.retries + 2):
             async with sem:
                 self.requests += 1
                 try:
-                    async with asyncio.timeout(self.timeout):
+                    async with asyncio.timeout(deadline):
                         r = await client.post(url, json=body)
                 except TimeoutError:
-                    last, fault = f"no complete answer within the {self.timeout:g} s timeout", "down"
+                    last, fault = f"no complete answer within {deadline:g} s", "down"
                 except (httpx.TransportError, httpx.TimeoutException) as e:  # refused, reset, cut body, timeouts
                     detail = str(e).strip() or "connection reset or closed by the server"
                     last, fault = f"{type(e).__name__}: {detail}", "down"
