@@ -161,7 +161,10 @@ def _stopped(trace: Trace) -> dict[str, Any]:
         if not trace.complete:
             why.append("it has no end event")
         where = f"turn {last}" if trace.moves else "the opening"
-        note = (f"the trace stops at {where}: {' and '.join(why)} (a run cut short, e.g. by a crash); "
+        cause = "a run cut short, e.g. by a crash"
+        if trace.error is not None:  # a run stopped by an error says which (docs/serving.md, Faults)
+            cause = f"the run errored: {trace.error.error}"
+        note = (f"the trace stops at {where}: {' and '.join(why)} ({cause}); "
                 "shown up to there, and scored as its moves replay")
     return {"complete": trace.complete, "truncated": trace.truncated, "last_turn": last, "cut_off": cut,
             "note": note}
