@@ -5,8 +5,9 @@ Transient: the connection is refused or dropped, a timeout, HTTP 5xx, 429 and 40
 cut short or is not JSON. Anything else (a 4xx such as an unknown model) fails at once with the server's
 message. Every retried attempt is recorded in the client's ``retry_log`` and in the trace of the run in
 progress (:mod:`dialectic.trace._retries`). When retries run out on a connection error the
-error says the server is down, with its URL, so a run never hangs on a dead server: every request is bounded by
-``timeout`` and the whole call by about ``retries * (timeout + max_backoff)``.
+error says the server is down, with its URL, so a run never hangs on a dead server: every attempt is bounded by
+``timeout + connect_timeout`` and the whole call by about ``(retries + 1) * (timeout + connect_timeout)`` plus
+the backoff waits (each at most ``max_backoff``). docs/serving.md, Faults.
 """
 
 from __future__ import annotations
