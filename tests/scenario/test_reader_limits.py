@@ -262,3 +262,11 @@ def test_a_prompt_template_too_big_is_located(tmp_path: Path, monkeypatch: pytes
     big = sparse(tmp_path / "big.md", PROMPT_LIMITS.file_bytes + 1)
     with pytest.raises(PromptError, match=r"big.md: expected a file of at most 1,048,576 bytes"):
         load_prompt(str(big))
+
+
+def test_an_export_manifest_too_big_is_located(tmp_path: Path) -> None:
+    from dialectic.learned._export import EXPORT_MANIFEST, MANIFEST_LIMITS, ExportedModel, ExportError
+
+    sparse(tmp_path / EXPORT_MANIFEST, MANIFEST_LIMITS.file_bytes + 1)
+    with pytest.raises(ExportError, match=r"expected a file of at most 16,777,216 bytes \(limit file_bytes\)"):
+        ExportedModel(tmp_path)
