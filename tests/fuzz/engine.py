@@ -203,6 +203,9 @@ def run_traces() -> list[bytes]:
     return _RUN_TRACES
 
 
+SEEDED = ("scenario", "card", "suite", "trace", "transcript")
+
+
 def seeds(reader: str) -> list[bytes]:
     """The shipped files a reader's inputs are mutated from."""
     if reader == "scenario":
@@ -519,12 +522,12 @@ def _worker(conn: Any, reader_name: str, memory_mb: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"fuzz-{reader_name}-"))
     prepare_folder(folder)
     # import everything the reader touches before the limit is set
-    for data in seeds(reader_name)[:2]:
+    for data in seeds(reader_name)[:2] if reader_name in SEEDED else []:
         run_one(reader, data, folder)
     base = _vm_bytes()
     limit = base + memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    conn.send(("ready", base))
+    conn.send(("ready", base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
     try:
         while True:
             data = conn.recv()
@@ -554,6 +557,8 @@ class Report:
     worst_time_input: str = ""
     worst_rss: int = 0
     base_vm: int = 0
+    #: the worker's peak RSS after its imports and warm-up, before the first input
+    base_rss: int = 0
     signatures: dict[str, int] = field(default_factory=dict)
     saved: list[str] = field(default_factory=list)
 
@@ -561,7 +566,8 @@ class Report:
         rate = self.inputs / self.seconds if self.seconds else 0.0
         return (f"{self.reader}: {self.inputs:,} inputs in {self.seconds:.0f} s ({rate:.0f}/s): {self.ok:,} valid, "
                 f"{self.clear:,} clear errors, {self.crashes:,} crashes ({len(self.signatures)} signatures); "
-                f"worst time {self.worst_time * 1000:.0f} ms, worst peak RSS {self.worst_rss / 2**20:.0f} MiB")
+                f"worst time {self.worst_time * 1000:.0f} ms, worst peak RSS {self.worst_rss / 2**20:.0f} MiB "
+                f"({self.base_rss / 2**20:.0f} MiB before the first input)")
 
 
 class Worker:
@@ -577,7 +583,7 @@ class Worker:
         child.close()
         if not self.conn.poll(300):
             raise RuntimeError("fuzz worker did not start")
-        _, self.base_vm = self.conn.recv()
+        _, self.base_vm, self.base_rss = self.conn.recv()
 
     def run(self, data: bytes, timeout: float) -> tuple[str, str, float, int]:
         started = time.perf_counter()
@@ -629,7 +635,7 @@ def fuzz(reader_name: str, inputs: int, seed: int = 0, timeout_s: float = 10.0, 
     everything = [s for name in READERS if name != "suite" for s in (pool if name == reader_name else seeds(name))]
     report = Report(reader_name)
     worker = Worker(reader_name, memory_mb)
-    report.base_vm = worker.base_vm
+    report.base_vm, report.base_rss = worker.base_vm, worker.base_rss
     started = time.perf_counter()
     try:
         for n in range(inputs):
