@@ -89,7 +89,7 @@ def _raw_version(line: str) -> object:
     fields may not fit); the current version when it has none, and a marker when it is not an object."""
     try:
         raw = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON; nested deeper than json parses (found by fuzzing)
         return _NO_VERSION
     return raw.get("v", SCHEMA_VERSION) if isinstance(raw, dict) else _NO_VERSION
 

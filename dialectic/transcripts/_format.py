@@ -109,6 +109,10 @@ def parse_transcript(text: str, path: Path | str) -> Transcript:
             errors.append(located(path, f"line {number}", "one JSON object per line",
                                   f"invalid JSON ({exc.msg} at column {exc.colno})"))
             continue
+        except (ValueError, RecursionError) as exc:  # a number of over 4,300 digits; nesting too deep to parse
+            errors.append(located(path, f"line {number}", "one JSON object per line",
+                                  f"JSON that cannot be read ({type(exc).__name__}: {str(exc)[:120]})"))
+            continue
         if not isinstance(data, dict):
             errors.append(located(path, f"line {number}", "a JSON object", type(data).__name__))
             continue

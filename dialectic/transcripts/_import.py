@@ -70,6 +70,14 @@ class Imported:
     lines: list[int | None]
 
 
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False for a name no file can have (too long, a NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def scenario_path_for(transcript: Transcript, scenario: Path | None) -> Path:
     """The scenario file: `scenario` when given, else the header's `scenario`: a file (absolute, or relative to
     the transcript's folder), else a scenario name looked up as NAME.yaml in the transcript's folder, then in
@@ -86,7 +94,7 @@ def scenario_path_for(transcript: Transcript, scenario: Path | None) -> Path:
         candidates += [folder / f"{named}.yaml", folder / "scenarios" / f"{named}.yaml",
                        Path.cwd() / "scenarios" / f"{named}.yaml"]
     for candidate in candidates:
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
     raise ScenarioError([located(transcript.path, "line 1, field scenario", "a scenario file relative to the "
                                  "transcript's folder, or a scenario name found as NAME.yaml there or in "

@@ -68,14 +68,21 @@ def prompt_path(name: str) -> Path:
 @lru_cache(maxsize=64)
 def load_prompt(name: str) -> PromptTemplate:
     """Load and check a template: both sections present, every ``$field`` known."""
-    path = prompt_path(name)
-    if not path.exists():
-        known = sorted(p.stem for p in (agents_dir() / "prompts").glob("*.md"))
-        raise PromptError(f"{path}: expected a prompt template ({', '.join(known)}), found no such file")
     try:
-        text = read_text(path, PROMPT_LIMITS)
+        path = prompt_path(name)
+        found = path.exists()
+        text = read_text(path, PROMPT_LIMITS) if found else ""
+    except PromptError:
+        raise
     except LimitError as exc:
         raise PromptError(exc.located(path)) from None
+    except (OSError, ValueError) as exc:  # a name too long for a path, a NUL byte, a folder, not UTF-8
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PromptError(f"{shorten(repr(name), 120)}: expected a readable prompt template (UTF-8), "
+                          f"found {shorten(reason, 120)}") from None
+    if not found:
+        known = sorted(p.stem for p in (agents_dir() / "prompts").glob("*.md"))
+        raise PromptError(f"{path}: expected a prompt template ({', '.join(known)}), found no such file")
     parts = _SECTION.split(text)
     sections = {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
     if set(sections) != {"system", "user"}:
