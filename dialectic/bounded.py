@@ -60,10 +60,12 @@ def short_repr(value: Any) -> str:
 
 
 def shorten(text: str, limit: int = ERROR_TEXT) -> str:
-    """``text`` cut to ``limit`` characters, saying how many were left out."""
+    """``text`` cut to ``limit`` characters, saying how many were left out: its start and its end are kept (a
+    hint often closes an expectation, after a long list)."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+    head, tail = limit * 2 // 3, limit // 3
+    return f"{text[:head]}... ({len(text) - head - tail:,} more characters) ...{text[len(text) - tail:]}"
 
 
 class LimitError(ValueError):

@@ -207,7 +207,7 @@ def prepare_run(
     return PreparedRun(scenario, game, session, writer, header, opening, evaluate)
 
 
-def _stopped(run: PreparedRun, error: BaseException, retries: list[RetryRecord]) -> None:
+def stopped(run: PreparedRun, error: BaseException, retries: list[RetryRecord]) -> None:
     """Close the trace of a run stopped by ``error``: its turns are on disk already (flushed one by one); an
     error (not an interrupt or a cancellation) is written last as an ErrorEvent with the failing turn's
     retries, so the trace is marked errored and says why."""
@@ -270,7 +270,7 @@ def run_dialogue(
         final = asyncio.run(arun_graph(run.session)) if run.session.staged else run_graph(run.session)
         elapsed = time.perf_counter() - started
     except BaseException as error:
-        _stopped(run, error, retries)  # the trace so far stays on disk, flushed per turn, and says why it stops
+        stopped(run, error, retries)  # the trace so far stays on disk, flushed per turn, and says why it stops
         raise
     finally:
         RETRIES.reset(token)
@@ -298,7 +298,7 @@ async def arun_dialogue(
         final = await arun_graph(run.session) if run.session.staged else run_graph(run.session)
         elapsed = time.perf_counter() - started
     except BaseException as error:
-        _stopped(run, error, retries)
+        stopped(run, error, retries)
         raise
     finally:
         RETRIES.reset(token)

@@ -151,7 +151,7 @@ def _refuse_llm(card: StrategyCard, agents: dict[str, str] | None) -> None:
 
 def _run_batch(runs: Sequence[PreparedRun | BaseException]) -> list[RunResult | BaseException]:
     """Advance the prepared dialogues together to their ends, then finish each (end event, evaluation)."""
-    from dialectic.runner import finish_run
+    from dialectic.runner import finish_run, stopped
 
     prepared = [(i, run) for i, run in enumerate(runs) if not isinstance(run, BaseException)]
     # Exceptions (dialogues that failed to prepare) stay in place; prepared runs are replaced by their results.
@@ -177,7 +177,7 @@ def _run_batch(runs: Sequence[PreparedRun | BaseException]) -> list[RunResult | 
     for k, (i, run) in enumerate(prepared):
         error = batch.errors.get(k)
         if error is not None:
-            run.writer.close()
+            stopped(run, error, [])  # the error event a single run writes (rational casts make no retries)
             results[i] = error
             continue
         try:

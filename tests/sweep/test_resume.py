@@ -189,7 +189,7 @@ def test_a_killed_pool_worker_leaves_every_run_exactly_once(tmp_path: Path, monk
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(executors, "ProcessPoolExecutor", Counted)
-    suite = write_suite(tmp_path, KILL_ENTRIES, seeds=8)
+    suite = write_suite(tmp_path, KILL_ENTRIES, seeds=40)  # enough work left when the kill lands
     out = tmp_path / "killed"
     reports: list[Any] = []
     sweep = threading.Thread(target=lambda: reports.append(
@@ -206,8 +206,8 @@ def test_a_killed_pool_worker_leaves_every_run_exactly_once(tmp_path: Path, monk
     assert killed is not None, "no pool worker was seen"
     assert len(pools) >= 2  # the broken pool was replaced and its tasks ran again
     [report] = reports
-    assert (report.total, report.failed) == (24, 0) and report.done == 24
-    assert raw_row_count(out) == 24 and len(trace_bytes(out)) == 24
+    assert (report.total, report.failed) == (120, 0) and report.done == 120
+    assert raw_row_count(out) == 120 and len(trace_bytes(out)) == 120
     reference = tmp_path / "reference"
     run_suite(suite, reference, quiet=True)
     assert store_rows(out) == store_rows(reference) and trace_bytes(out) == trace_bytes(reference)

@@ -91,7 +91,9 @@ def test_a_dialogue_that_raises_is_returned_as_its_exception_and_the_others_go_o
     (alone,) = (tmp_path / "single").glob("*seed1__*.jsonl")
     (prefix,) = (tmp_path / "vector").glob("*seed1__*.jsonl")
     assert prefix.read_bytes() == alone.read_bytes()
-    assert len(prefix.read_text().splitlines()) == 2 + 8  # header, opening, the 8 moves before the fault
+    lines = prefix.read_text().splitlines()
+    assert len(lines) == 2 + 8 + 1  # header, opening, the 8 moves before the fault, the error event
+    assert '"type":"error","turns":8' in lines[-1] and "turn 9" in lines[-1]
     for seed in (0, 2):
         _same(batch[seed], run_dialogue(path, "dialectical", seed=seed, out=tmp_path / "single"))
 
