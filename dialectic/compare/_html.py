@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from dialectic.compare._render import accepting
+from dialectic.compare._render import accepting, number
 from dialectic.trace.render import visible
 
 STYLE = """
@@ -26,15 +26,7 @@ def esc(value: Any) -> str:
 
 
 def _number(value: Any, signed: bool = False) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:+d}" if signed else str(value)
-    if isinstance(value, float):
-        return f"{value:+.3f}" if signed else f"{value:.3f}"
-    return esc(value)
+    return esc(number(value, signed))
 
 
 def _outcome(shown: dict[str, Any] | None) -> str:

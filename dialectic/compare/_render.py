@@ -25,14 +25,17 @@ def _outcome(shown: dict[str, Any] | None) -> str:
     return f"{shown['label']} ({text})" if text else str(shown["label"])
 
 
-def _number(value: Any, signed: bool = False) -> str:
+def number(value: Any, signed: bool = False) -> str:
+    """A figure as the comparison shows it (terminal and HTML): - for none, yes/no, integers, 3 decimals."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:+d}" if signed else str(value)
-    return f"{value:+.3f}" if signed else f"{value:.3f}"
+    if isinstance(value, float):
+        return f"{value:+.3f}" if signed else f"{value:.3f}"
+    return str(value)
 
 
 def accepting(turn: dict[str, Any]) -> tuple[int, int]:
@@ -92,10 +95,10 @@ def differences_table(differences: dict[str, Any], a: str, b: str) -> Table:
     table.add_row("label", Text(str(label["a"])), Text(str(label["b"])),
                   Text("same" if label["same"] else "differs", style="" if label["same"] else "bold yellow"))
     for row in differences["metrics"]:
-        table.add_row(row["metric"], _number(row["a"]), _number(row["b"]), _number(row["b_minus_a"], signed=True))
+        table.add_row(row["metric"], number(row["a"]), number(row["b"]), number(row["b_minus_a"], signed=True))
     for row in differences["welfare"]:
-        table.add_row(Text(f"W_g {row['group']}"), _number(row["a"]), _number(row["b"]),
-                      _number(row["b_minus_a"], signed=True))
+        table.add_row(Text(f"W_g {row['group']}"), number(row["a"]), number(row["b"]),
+                      number(row["b_minus_a"], signed=True))
     return table
 
 
@@ -107,7 +110,7 @@ def print_compare(console: Console, content: dict[str, Any]) -> None:
                                 f"{content['scenario_hash'][:12]}"), soft_wrap=True)
     console.print(_side_line("A", a), soft_wrap=True)
     console.print(_side_line("B", b), soft_wrap=True)
-    reservations = ", ".join(f"{g} {_number(v['reservation'])}" for g, v in content["groups"].items())
+    reservations = ", ".join(f"{g} {number(v['reservation'])}" for g, v in content["groups"].items())
     console.print(Text(f"reservations (normalised utility): {reservations}"), soft_wrap=True)
     table = Table(show_lines=True, title="Turns by round")
     table.add_column("round", justify="right")

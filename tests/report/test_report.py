@@ -19,9 +19,10 @@ from dialectic.cli import app
 from dialectic.game import Game
 from dialectic.report import render_report
 from dialectic.scenario import load_scenario
-from dialectic.trace import Candidate, Generation, RewardPair, read_trace
+from dialectic.trace import read_trace
 from tests.conftest import SCENARIOS
 from tests.report.browser import browser_session, load, screenshot
+from tests.trace.edit import edited, llm_generation
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,17 +51,6 @@ def _run(scenario: Path, strategy: str, out: Path) -> Path:
     return Path(json.loads(result.output)["trace"])
 
 
-def _edited(source: Path, target: Path, turn: int, **changes: Any) -> Path:
-    out = []
-    for line in source.read_text().splitlines():
-        event = json.loads(line)
-        if event["type"] == "move" and event["turn"] == turn:
-            event.update(changes)
-        out.append(json.dumps(event))
-    target.write_text("\n".join(out) + "\n")
-    return target
-
-
 @pytest.fixture(scope="module")
 def traces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("runs")
@@ -70,22 +60,8 @@ def traces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "three-groups": _run(RIVER, "dialectical", out),
     }
     move = read_trace(found["discrete"]).moves[0]
-    generation = Generation(
-        prompt="negotiator",
-        messages=[{"role": "system", "content": "You speak for DoT."},
-                  {"role": "user", "content": "Last turn: " + HOSTILE}],
-        sampling={"n": 2, "temperature": 1.0},
-        candidates=[
-            Candidate(seed=11, valid=False, error="view: not an outcome", attempts=2),
-            Candidate(seed=12, valid=True, reply={"utterance": "Fine by us " + HOSTILE, "view": move.view},
-                      rewards={"DoT": RewardPair(view=1.0, proposal=0.19), "mayor": RewardPair(view=0.35)},
-                      score=0.874),
-        ],
-        chosen=1,
-        rule="reward",
-    )
-    found["llm"] = _edited(found["discrete"], out / "llm.jsonl", move.turn, utterance=HOSTILE,
-                           generation=generation.model_dump(mode="json"))
+    found["llm"] = edited(found["discrete"], out / "llm.jsonl", move.turn, utterance=HOSTILE,
+                          generation=llm_generation(move.view, HOSTILE))
     return found
 
 

@@ -19,9 +19,10 @@ from dialectic.cli import app
 from dialectic.game import Game
 from dialectic.scenario import load_scenario
 from dialectic.show import Filters, print_show, show_content
-from dialectic.trace import Candidate, Generation, RewardPair, read_trace
+from dialectic.trace import read_trace
 from dialectic.trace.render import print_dialogue, visible
 from tests.conftest import SCENARIOS
+from tests.trace.edit import edited, llm_generation
 
 runner = CliRunner()
 HARBOUR = SCENARIOS / "harbour-sport-park.yaml"
@@ -159,18 +160,6 @@ def test_a_trace_cut_off_by_a_crash_is_shown_up_to_where_it_stops(runs: dict[str
     assert "NOTE: the trace stops at turn 9: it has no end event" in _show(str(whole))
 
 
-def _edited(source: str, target: Path, turn: int, **changes: Any) -> Path:
-    """A copy of a trace with one move's fields replaced."""
-    out = []
-    for line in Path(source).read_text().splitlines():
-        event = json.loads(line)
-        if event["type"] == "move" and event["turn"] == turn:
-            event.update(changes)
-        out.append(json.dumps(event))
-    target.write_text("\n".join(out) + "\n")
-    return target
-
-
 def _assert_safe(output: str) -> None:
     """No escape from the hostile text reached the output: only rich's own SGR styling holds ESC."""
     assert "\x1b]0;" not in output and "\x1b[2J" not in output and "\x1b[31mRED" not in output
@@ -182,7 +171,7 @@ def _assert_safe(output: str) -> None:
 
 
 def test_hostile_utterances_are_shown_as_text(runs: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    path = _edited(runs["capitulator"]["trace"], tmp_path / "hostile.jsonl", 2, utterance=HOSTILE,
+    path = edited(runs["capitulator"]["trace"], tmp_path / "hostile.jsonl", 2, utterance=HOSTILE,
                    rationale=HOSTILE)
     content = show_content(path)
     assert content["turns"][1]["utterance"] == HOSTILE  # the content is the trace's; printing makes it safe
@@ -220,21 +209,7 @@ def test_an_llm_move_shows_its_candidates_rewards_choice_and_messages(runs: dict
     rewards), so the generation block is built with the trace's pydantic models on a real move."""
     source = runs["capitulator"]["trace"]
     move = read_trace(source).moves[0]
-    generation = Generation(
-        prompt="negotiator",
-        messages=[{"role": "system", "content": "You speak for DoT."},
-                  {"role": "user", "content": "Last turn: " + HOSTILE}],
-        sampling={"n": 2, "temperature": 1.0},
-        candidates=[
-            Candidate(seed=11, valid=False, error="view: not an outcome", attempts=2),
-            Candidate(seed=12, valid=True, reply={"utterance": "Fine by us " + HOSTILE, "view": move.view},
-                      rewards={"DoT": RewardPair(view=1.0, proposal=0.19), "mayor": RewardPair(view=0.35)},
-                      score=0.874),
-        ],
-        chosen=1,
-        rule="reward",
-    )
-    path = _edited(source, tmp_path / "llm.jsonl", move.turn, generation=generation.model_dump(mode="json"))
+    path = edited(source, tmp_path / "llm.jsonl", move.turn, generation=llm_generation(move.view, HOSTILE))
     output = _show(str(path), "--turn", str(move.turn), "--messages")
     assert "LLM move: 2 candidates, rule reward, chosen #1" in output
     assert " #0 invalid: view: not an outcome" in output
