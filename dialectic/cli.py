@@ -381,7 +381,7 @@ def serve_command(
         )
         status = serve(options, endpoints, keep_endpoints=keep_endpoints, echo=typer.echo)
     except ServeError as error:
-        errors.print(f"[red]error[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+        print_error(error)
         raise typer.Exit(code=error.exit_code) from None
     raise typer.Exit(code=status)
 
@@ -537,7 +537,7 @@ def score_traces(
             _, evaluation = rescorer.score(path)
         except RescoreError as error:
             refused = True
-            errors.print(f"[red]error[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+            print_error(error)
             continue
         inconsistent |= _report_replay(path, evaluation, allow_inconsistent)
         summary = evaluation.model_dump(mode="json")

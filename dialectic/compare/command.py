@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from dialectic.trace.render import visible
+from dialectic.cli_errors import fail
 
 
 def compare_command(
@@ -31,12 +31,10 @@ def compare_command(
     from dialectic.compare._content import CompareError, compare_content
     from dialectic.evaluate import RescoreError
 
-    errors = Console(stderr=True)
     try:
         content = compare_content(trace_a, trace_b, scenario=scenario)
     except (CompareError, RescoreError) as error:
-        errors.print(f"[red]error[/red] {escape(visible(str(error)))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        raise fail(error) from None
     if html is not None:
         from dialectic.compare._html import compare_html
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from dialectic.cli_errors import fail
 from dialectic.trace.render import visible
 
 
@@ -30,13 +31,11 @@ def report_command(
     from dialectic.evaluate import RescoreError
     from dialectic.report._render import render_report
 
-    errors = Console(stderr=True)
     started = time.perf_counter()
     try:
         page = render_report(list(sources), scenario=scenario)
     except (RescoreError, BenchSourceError, ValueError) as error:
-        errors.print(f"[red]error[/red] {escape(visible(str(error)))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        raise fail(error) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     seconds = time.perf_counter() - started

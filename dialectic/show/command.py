@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from dialectic.trace.render import visible
+from dialectic.cli_errors import fail
 
 
 def show_command(
@@ -37,19 +36,15 @@ def show_command(
     from dialectic.show._content import Filters, show_content
     from dialectic.show._render import print_show
 
-    errors = Console(stderr=True)
     filters = Filters(round=round_, group=group, turn=turn)
     try:
         content = show_content(trace, filters, messages=messages, scenario=scenario, rescore=rescore)
     except RescoreError as error:
-        errors.print(f"[red]error[/red] {escape(visible(str(error)))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        raise fail(error) from None
     known = list(content["groups"]) + sorted({t["speaker"] for t in content["turns"]} - set(content["groups"]))
     if group is not None and group not in known and not content["turns"]:
         speakers = ", ".join(known)
-        errors.print(f"[red]error[/red] --group {escape(visible(group))}: not a group of this run (expected one "
-                     f"of {escape(visible(speakers))})", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2)
+        raise fail(f"--group {group}: not a group of this run (expected one of {speakers})")
     if as_json:
         typer.echo(json.dumps(content, sort_keys=True, ensure_ascii=True))
         return

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
+
+from dialectic.cli_errors import fail
 
 
 def view_command(
@@ -23,17 +23,12 @@ def view_command(
     address; Ctrl-C stops it."""
     from dialectic.view._server import make_server
 
-    errors = Console(stderr=True)
     if not folder.is_dir():
-        errors.print(f"[red]error[/red] {escape(str(folder))}: expected a folder of traces or bench stores",
-                      highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2)
+        raise fail(f"{folder}: expected a folder of traces or bench stores")
     try:
         server = make_server(folder, host=host, port=port)
     except OSError as error:
-        errors.print(f"[red]error[/red] cannot serve on {escape(host)}:{port}: {escape(str(error))}",
-                     highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        raise fail(f"cannot serve on {host}:{port}: {error}") from None
     bound_host, bound_port = server.server_address[:2]
     name = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
     shown = f"[{name}]" if ":" in name else name
