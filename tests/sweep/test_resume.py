@@ -204,7 +204,9 @@ def test_a_killed_pool_worker_leaves_every_run_exactly_once(tmp_path: Path, monk
         time.sleep(0.005)
     sweep.join(timeout=120)
     assert killed is not None, "no pool worker was seen"
-    assert len(pools) >= 2  # the broken pool was replaced and its tasks ran again
+    # The broken pool is replaced when tasks were left (len(pools) >= 2); a kill that lands after the last task
+    # was handed out breaks nothing more to run (seen under load), so that is not asserted: the runs are, below.
+    assert pools
     [report] = reports
     assert (report.total, report.failed) == (120, 0) and report.done == 120
     assert raw_row_count(out) == 120 and len(trace_bytes(out)) == 120
