@@ -170,8 +170,8 @@ class Zeuthen(_Scheduled):
     strategy, Rosenschein & Zlotkin 1994; multilateral form after Endriss 2006).
 
     Its offer is an outcome at exactly its demand level a (the target), starting at its best; it accepts the
-    table iff its utility there is at least a. "Their offer" is, among the other groups' latest public offers (proposal, else view), the one worst
-    for it, measured in its own utility: b = min_h u(offer_h). Its willingness to risk conflict is
+    table iff its utility there is at least a. "Their offer" is, among the other groups' latest public
+    offers (proposal, else view), the one worst for it, measured in its own utility: b = min_h u(offer_h). Its willingness to risk conflict is
     risk_me = (a - b) / a, which it can compute. The others' risks it cannot: they need their utilities, which
     it may not see. It estimates them under the opposed-preferences prior (the opponent model that assumes
     nothing of the other but that what is good for one is bad for the other, u_h ~ 1 - u_me):
