@@ -316,6 +316,21 @@ def _record_run(scenario: Scenario, card: StrategyCard, seed: int, reward_backen
     return public0, logs
 
 
+def _opener_settles_alone(scenario: Scenario, group: str) -> bool:
+    """Whether ``group`` is the opening speaker and its standing acceptance of the opening proposal alone passes
+    the rule: a mediator that re-tables the opening proposal at the first turn (an election the opener's share
+    wins) then settles before the checked agent ever moves."""
+    opening = scenario.opening.speaker if scenario.opening is not None else scenario.group_ids[0]
+    if group != opening or any(g.veto for g in scenario.groups if g.id != group):
+        return False
+    rule = scenario.agreement
+    if rule.rule == "majority":
+        return scenario.group(group).share > rule.majority_threshold
+    if rule.rule == "quorum":
+        return (rule.min_accept or 1) <= 1
+    return len(scenario.groups) == 1
+
+
 def _settles_without(scenario: Scenario, group: str) -> bool:
     """Whether the other groups' acceptances alone can settle a proposal under the scenario's rule."""
     if scenario.group(group).veto:
@@ -331,11 +346,13 @@ def _settles_without(scenario: Scenario, group: str) -> bool:
 def _probing(scenario: Scenario, group: str) -> Scenario:
     """The scenario a probe dialogue for ``group`` plays: fewer rounds (the round limit is public, so the agent
     sees the limit it runs under), and, where the other groups could settle without the checked agent (a 10:1
-    share majority), the unanimous rule, since a probe's own proposal (a proposer accepts its own) would
-    otherwise settle at the first turn and the agent would never move (both are public parts: the
+    share majority), or where the checked agent is the opening speaker whose standing acceptance alone passes the
+    rule (a 51:49 share majority, under a mediator re-tabling the opening proposal), the unanimous rule, since a
+    probe's own proposal (a proposer accepts its own) would otherwise settle at the first turn and the agent
+    would never move (both are public parts: the
     counterfactual games keep them)."""
     update: dict[str, Any] = {"rounds": min(scenario.rounds, PROBE_ROUNDS)}
-    if _settles_without(scenario, group):
+    if _settles_without(scenario, group) or _opener_settles_alone(scenario, group):
         update["agreement"] = scenario.agreement.model_copy(
             update={"rule": "unanimous", "min_accept": None, "threshold": None})
     return scenario.model_copy(update=update)

@@ -3,6 +3,7 @@
 Pure numpy; nothing heavy is imported.
 """
 
+from dialectic.social_choice.borda import BordaResult, borda, borda_points
 from dialectic.social_choice.schulze import SchulzeResult, pairwise_preferences, schulze, strongest_paths
 
-__all__ = ["SchulzeResult", "pairwise_preferences", "schulze", "strongest_paths"]
+__all__ = ["BordaResult", "SchulzeResult", "borda", "borda_points", "pairwise_preferences", "schulze", "strongest_paths"]

@@ -1,3 +1,10 @@
 """Mediators: they hold every group's reward model and propose settlements."""
 
-from dialectic.strategies.mediators import aggregate  # noqa: F401  (registers them)
+from dialectic.strategies.mediators import (  # noqa: F401  (registers them)
+    aggregate,
+    dialectical,
+    dvao,
+    election,
+    kalai_smorodinsky,
+)
+from dialectic.strategies.rational import suggested  # noqa: F401  (registers `receptive`, the dialectical mediator's cast)
