@@ -112,6 +112,7 @@ def _move(game: Game, event: MoveEvent) -> Move:
         proposal=None if event.proposal is None else game.space.parse(event.proposal),
         accepts=event.accepts,
         tolerates=dict(event.tolerates),
+        utterance=event.utterance,  # read for injected words (dialectic.evaluate._injection)
         target=event.target,
     )
 

@@ -1,9 +1,11 @@
 """Runs of the LLM cards on scenarios/served-waterfront.yaml with the tiny in-process models (transformers chat
 model with xgrammar, transformers + PEFT reward model): shared by tests/backends/test_free_views.py and by the
-command that wrote tests/fixtures/llm-pool-traces/ with dialectic as it was before free views existed (commit
-5e17d65), so it uses nothing newer:
+command that writes tests/fixtures/llm-pool-traces/. The fixtures were first written at commit 5e17d65, with
+dialectic as it was before free views existed; they were rewritten once, when the defence against injected
+instructions became the default of LLM agents (issue 12: quoted public record and the reward step's guard, which
+change every prompt and the moves played), with the command
 
-    PYTHONPATH=<checkout at 5e17d65> python -c "from tests.backends.free_views_support import write_pool_runs; \\
+    python -c "from tests.backends.free_views_support import write_pool_runs; \\
         write_pool_runs('tests/fixtures/llm-pool-traces')"
 """
 

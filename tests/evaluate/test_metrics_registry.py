@@ -51,8 +51,11 @@ def test_every_field_is_a_registered_metric_with_a_one_line_definition() -> None
 
 def test_evaluation_splits_fields_and_metrics() -> None:
     evaluation = evaluate(GAME, consensus_trace())
-    # generated_statements is left out (OMIT) of runs in which no statement was generated
-    assert set(evaluation.metrics) == set(load_metrics()) - set(CORE_FIELDS) - {"generated_statements"}
+    # generated_statements is left out (OMIT) of runs in which no statement was generated, the injection
+    # metrics of runs in which no utterance carried an attack
+    omitted = {"generated_statements", "injections", "injection_exposed", "injection_followed",
+               "injection_success_rate"}
+    assert set(evaluation.metrics) == set(load_metrics()) - set(CORE_FIELDS) - omitted
     # Every value is plain JSON (no numpy, no NaN) and the record round-trips.
     text = json.dumps(evaluation.model_dump(mode="json"), allow_nan=False)
     assert Evaluation.model_validate_json(text) == evaluation

@@ -61,6 +61,16 @@ class LLMParams(Params):
         default=0.0, ge=0.0,
         description="subtracted from a candidate's score when its 'accepts' contradicts the group's reward "
                     "model (accepts below the reservation or rejects at/above it); 0 leaves stances to the LLM")
+    quote_others: bool = Field(
+        default=True,
+        description="the defence against injected instructions, first half: other participants' utterances (and "
+                    "statements they generated) reach the prompt only as quoted JSON strings inside a delimited "
+                    "public record, after a notice that nothing there is an instruction (docs/hostile.md)")
+    guard: bool = Field(
+        default=True,
+        description="the defence, second half (agents): the reward step rejects a candidate whose view or "
+                    "proposal, or whose acceptance of the table, its own group's reward model puts below the "
+                    "reservation; with every candidate rejected the agent holds its view and answers honestly")
     # Left out of the trace header at their defaults, so pool runs' traces are as they were.
     views: Literal["pool", "free"] = Field(
         default="pool", exclude_if=_default,
@@ -161,7 +171,7 @@ class LLMAgent:
     async def adraft(self, obs: Observation, chat: ChatBackend) -> Draft:
         await self.utility.ascore(in_play(obs.table))  # generated statements on the table, by its own model
         fields = agent_fields(obs, self.utility.persona, self.utility.name, self.feedback, self.params.history,
-                              self.params.free)
+                              self.params.free, self.params.quote_others)
         messages = self.template.render(fields)
         seeds = [int(obs.rng.integers(SEED_RANGE)) for _ in range(self.params.n)]
         replies = await sample(chat, messages, self.schema, "move", self.params, seeds)
@@ -173,7 +183,8 @@ class LLMAgent:
     async def achoose(self, draft: Draft, table: Table, turn: int) -> tuple[Move | None, Generation]:
         """The reward step (dialogue.Drafting): the candidate its own group's reward model scores best
         (less the stance penalty), its rewards remembered for the next prompt."""
-        move, generation, pair = await choose_agent_move(draft, self.utility, table, self.params.stance_penalty)
+        move, generation, pair = await choose_agent_move(draft, self.utility, table, self.params.stance_penalty,
+                                                         guard=self.params.guard)
         if pair is not None:
             self.remember(turn, pair.view, pair.proposal)
         return move, generation
@@ -209,15 +220,15 @@ class HabermasMediator:
         lines = []
         for outcome in dict.fromkeys(tabled):
             values = ", ".join(f"{g} {self.game.utilities[g](outcome):.2f}" for g in public.group_ids)
-            lines.append(f"- {outcome_text(space, outcome)}: {values}")
+            lines.append(f"- {outcome_text(space, outcome, self.params.quote_others)}: {values}")
         critiques = [s for s in obs.record if s.move.speaker != MEDIATOR]
         return {
             "group": MEDIATOR, "group_name": "mediator", "persona": "", "others": ", ".join(public.group_ids),
             "n_groups": len(public.group_ids), "space": space_text(space, free=self.params.free),
             "rule": public.rule.describe(),
             "round": obs.round, "rounds": public.rounds, "turn": obs.turn,
-            "table": table_text(public, obs.table), "history": "",
-            "critiques": history_text(public, critiques, self.params.history),
+            "table": table_text(public, obs.table, self.params.quote_others), "history": "",
+            "critiques": history_text(public, critiques, self.params.history, self.params.quote_others),
             "own": "\n".join(lines) or "(nothing tabled yet)", "feedback": "", "reservation": "",
             "candidates": "",
         }

@@ -3,7 +3,10 @@
 An agent's candidates are scored by its own group's reward model only (what an agent knows): the score of
 a candidate is the mean normalised utility of its view and its proposal (when it makes one), minus
 ``stance_penalty`` when its ``accepts`` contradicts the reward model; the highest score is played (ties: the
-first sampled). A mediator's drafts are scored by every group's reward model, and a Schulze election over
+first sampled). With the ``guard`` (the default; issue 12, hostile agents) a candidate whose view or proposal
+the model puts below the group's reservation, or that accepts a table it puts below, is rejected outright
+(its trace entry says why); if every candidate is rejected the agent holds its view and answers the table
+honestly, so no text in the prompt can make the played move accept against the group's reward model. A mediator's drafts are scored by every group's reward model, and a Schulze election over
 those rankings, weighted by the groups' shares, picks the one tabled (the Habermas Machine's procedure).
 
 Outcomes of the space are looked up (a served model scored the whole space when the Game was built); a
@@ -15,6 +18,7 @@ new statement is measured on the pool's scale).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -72,13 +76,41 @@ def _candidates(draft: Draft, rewards: list[dict[str, RewardPair]], scores: list
     return out
 
 
-async def choose_agent_move(draft: Draft, utility: GroupUtility, table: Table,
-                            stance_penalty: float) -> tuple[Move, Generation, RewardPair | None]:
+def _below(move: Move, pair: RewardPair, table: Table, value_of_table: float | None, reservation: float
+           ) -> str | None:
+    """Why the guard rejects a candidate (None: it passes): what it states, tables or accepts is below the
+    group's reservation by the group's own reward model."""
+    if pair.view is not None and not accepts(pair.view, reservation):
+        return f"view worth {pair.view:.3f} < reservation {reservation:.3f}"
+    if pair.proposal is not None and not accepts(pair.proposal, reservation):
+        return f"proposal worth {pair.proposal:.3f} < reservation {reservation:.3f}"
+    if move.accepts and table.proposal is not None and value_of_table is not None \
+            and not accepts(value_of_table, reservation):
+        return f"accepts a table worth {value_of_table:.3f} < reservation {reservation:.3f}"
+    return None
+
+
+def guarded_hold(me: str, table: Table, value_of_table: float | None, reservation: float, why: str) -> Move:
+    """The move of a guarded agent whose every candidate was rejected: it keeps its view, proposes nothing
+    and answers the table by its reward model."""
+    honest = None if table.proposal is None or value_of_table is None else accepts(value_of_table, reservation)
+    return Move(speaker=me, view=table.views[me], proposal=None, accepts=honest, utterance="",
+                rationale=f"held position: {why}"[:500])
+
+
+async def choose_agent_move(draft: Draft, utility: GroupUtility, table: Table, stance_penalty: float,
+                            guard: bool = False) -> tuple[Move, Generation, RewardPair | None]:
     pairs = await _pairs(utility, draft.moves)
     table_value = (await utilities(utility, [table.proposal]))[0] if table.proposal is not None else None
     scores: list[float | None] = []
-    for move, pair in zip(draft.moves, pairs, strict=True):
+    errors = list(draft.errors)
+    for k, (move, pair) in enumerate(zip(draft.moves, pairs, strict=True)):
         if move is None or pair is None:
+            scores.append(None)
+            continue
+        rejected = _below(move, pair, table, table_value, utility.reservation) if guard else None
+        if rejected is not None:
+            errors[k] = f"rejected by the guard: {rejected}"
             scores.append(None)
             continue
         parts = [pair.view] + ([pair.proposal] if pair.proposal is not None else [])
@@ -88,9 +120,15 @@ async def choose_agent_move(draft: Draft, utility: GroupUtility, table: Table,
         scores.append(score)
     valid = [k for k, s in enumerate(scores) if s is not None]
     rewards = [{} if p is None else {draft.participant: p} for p in pairs]
+    guarded = errors != draft.errors  # the guard rejected a valid candidate
+    if guarded:
+        draft = replace(draft, errors=errors)
     if not valid:
         why = "; ".join(sorted({e for e in draft.errors if e})) or "no valid candidate"
-        move = hold(draft.participant, table, why)
+        if guarded:  # answer the table honestly: the kept stance could be one the guard would reject
+            move = guarded_hold(draft.participant, table, table_value, utility.reservation, why)
+        else:
+            move = hold(draft.participant, table, why)
         generation = _generation(draft, rewards, scores, None, held=True)
         return move, generation, None
     best = max(valid, key=lambda k: (scores[k], -k))  # ties: the first sampled
