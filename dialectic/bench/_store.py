@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dialectic import __version__
 from dialectic.bench._rows import RunRow
+from dialectic.bounded import LimitError, Limits, check_size, load_json, read_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -37,6 +38,12 @@ if TYPE_CHECKING:
 #: The store's schema version, MAJOR.MINOR: a reader refuses a store of another major version (the columns
 #: changed meaning); a minor version only adds columns.
 STORE_SCHEMA = "1.0"
+#: What a store's files are read within (docs/limits.md): the manifest lists every run id (64 hex digits each,
+#: so a million runs is about 70 MB); a row part is written per 64 runs and compacted at the end; one row's
+#: JSON columns hold per-group and per-metric values.
+MANIFEST_LIMITS = Limits(file_bytes=128 * 2**20, items=2_000_000, nodes=4_000_000)
+PART_LIMITS = Limits(file_bytes=2**30, lines=10_000_000)
+CELL_LIMITS = Limits(items=100_000, nodes=1_000_000)
 #: Key of the schema version in each Parquet part's metadata.
 SCHEMA_KEY = b"dialectic.store_schema"
 
@@ -155,7 +162,7 @@ def _row(record: dict[str, Any]) -> SweepRow:
         if isinstance(value, list) and value and isinstance(value[0], tuple):
             data[name] = dict(value)
         elif _arrow_type(annotation)[1] and isinstance(value, str):
-            data[name] = json.loads(value)
+            data[name] = load_json(value, CELL_LIMITS)
         elif typing.get_origin(annotation) is dict and value == []:
             data[name] = {}
     own = {n: data[n] for n in SweepRow.model_fields if n in data and n != "result"}
@@ -188,7 +195,9 @@ class Store:
         if not self.manifest_path.exists():
             return None
         try:
-            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            data = load_json(read_text(self.manifest_path, MANIFEST_LIMITS), MANIFEST_LIMITS)
+        except LimitError as error:
+            raise StoreError(error.located(self.manifest_path)) from None
         except (OSError, ValueError) as error:
             raise StoreError(f"{self.manifest_path}: expected a store manifest (JSON), found {error}") from None
         found = str(data.get("store_schema", "?")) if isinstance(data, dict) else "?"
@@ -219,13 +228,22 @@ class Store:
         rows: list[SweepRow] = []
         for part in parts:
             try:
+                check_size(part, PART_LIMITS)
+                found = pq.ParquetFile(part).metadata.num_rows  # the footer only, before any row is read
+                if found > PART_LIMITS.lines:
+                    raise LimitError("", f"a part of at most {PART_LIMITS.lines:,} rows (limit lines)", f"{found:,} rows")
                 table = pq.read_table(part)
+            except LimitError as error:
+                raise StoreError(error.located(part)) from None
             except (OSError, ValueError) as error:
                 raise StoreError(f"{part}: expected a Parquet part of a dialectic store, found {error}") from None
             version = (table.schema.metadata or {}).get(SCHEMA_KEY, b"?").decode()
             if _major(version) != _major(STORE_SCHEMA):
                 raise StoreError(f"{part}: expected store schema version {_major(STORE_SCHEMA)}.x, found {version}")
-            rows += [_row(record) for record in table.to_pylist()]
+            try:
+                rows += [_row(record) for record in table.to_pylist()]
+            except LimitError as error:
+                raise StoreError(f"{part}: a row's JSON column: {error}") from None
         return rows
 
     def rows(self) -> list[SweepRow]:

