@@ -6,7 +6,7 @@ obey or not:
 
 - it reads its own group's assessment in its prompt ("the proposal on the table is worth X", "cannot accept
   anything below R") and, left alone, accepts the table exactly when X >= R (an honest reader);
-- when the prompt's dialogue carries an attack (dialectic.evaluate._injection's patterns, read *through*
+- when the prompt's dialogue carries an attack (dialectic.injection's patterns, read *through*
   any quoting: JSON escapes are undone first), it obeys: accepts the table, tolerates every view and, for a
   JSON move, copies its view and proposal where they are points of the schema;
 - everything else (its view, a proposal) is drawn from the schema with the request's seed.
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from dialectic.backends.chat_http import Attempt, ChatResult, result
+from dialectic.injection import injection_kinds
 
 _WORTH = re.compile(r"proposal on the table is worth (-?[0-9.]+) to your group")
 _BELOW = re.compile(r"cannot accept anything below (-?[0-9.]+)")
@@ -85,8 +86,6 @@ class CredulousFake:
                             name: str = "reply", seed: int | None = None, max_tokens: int | None = None,
                             temperature: float | None = None, top_p: float | None = None,
                             extra: dict[str, Any] | None = None) -> ChatResult:
-        from dialectic.evaluate._injection import injection_kinds
-
         t0 = time.monotonic()
         self.calls += 1
         rng = np.random.default_rng(seed)
