@@ -8,6 +8,7 @@ scenario's checks (dialectic/scenario/_continuous.py) turn its errors into locat
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -72,9 +73,14 @@ def lattice_size(space: ContinuousSpaceSpec) -> int:
     units = total_units(space)
     if units is None:
         return math.prod(counts)
+    if units < 0:
+        return 0
     ways = [1] + [0] * units  # ways[m]: compositions of m steps over the issues seen so far
     for count in counts:
-        ways = [sum(ways[m - k] for k in range(min(count - 1, m) + 1)) for m in range(units + 1)]
+        # ways'[m] = sum of ways[m - k] for k in 0..count-1: a window sum, from prefix sums (linear in units; the
+        # plain double loop took 30 s on a fuzzed file whose one issue spans 20,000 steps)
+        prefix = list(itertools.accumulate(ways, initial=0))  # prefix[m] = ways[0] + ... + ways[m - 1]
+        ways = [prefix[m + 1] - prefix[max(0, m + 1 - count)] for m in range(units + 1)]
     return ways[units]
 
 
