@@ -1,3 +1,9 @@
 """Rational (no LLM) policies, deterministic given the run's seed."""
 
-from dialectic.strategies.rational import concession, controls, dialectical, literature  # noqa: F401  (registers them)
+from dialectic.strategies.rational import (  # noqa: F401  (registers them)
+    concession,
+    controls,
+    dialectical,
+    fair,
+    literature,
+)

@@ -168,6 +168,13 @@ class AcceptanceModel:
         )
         self.fit.sweep(UPDATE_SWEEPS)
 
+    def score(self, outcomes: np.ndarray) -> np.ndarray:
+        """The group's expected score of each outcome under the fitted model (its best outcome scores 1):
+        an estimate of its normalised utility, from its public stances alone."""
+        cols = self.column[np.asarray(outcomes, dtype=np.int64) + self.offsets[None, :]]
+        weights = self.layout.centre + self.layout.basis @ self.fit.mean
+        return np.asarray(weights[cols].sum(axis=1))
+
     def tolerance(self, outcomes: np.ndarray) -> np.ndarray:
         """Probability that the group tolerates each outcome (rows of option indices)."""
         h, h0 = self._linear(np.asarray(outcomes, dtype=np.int64))

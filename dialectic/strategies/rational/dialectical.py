@@ -132,6 +132,9 @@ class Dialectical:
             pool = top(-self.space.distances_to(self.view), pool)
         return self.space.at(choose(obs.rng, pool))
 
+    def _offer_words(self, proposal: Outcome) -> str:
+        return f"Every group has said yes to {self.space.label(proposal)}; I propose it."
+
     def _proposal(self, obs: Observation) -> Outcome | None:
         """Our best point every group has said yes to, unless the proposal on the table is one we accept
         and nobody has turned down (replacing it would only reset everyone's acceptances)."""
@@ -164,7 +167,7 @@ class Dialectical:
                 self.space, self.utility, table.proposal, self.view))
         proposal = self._proposal(obs)
         if proposal is not None:
-            said.append(f"Every group has said yes to {self.space.label(proposal)}; I propose it.")
+            said.append(self._offer_words(proposal))
         tolerates = honest_tolerance(obs)
         unacceptable = [g for g, yes in tolerates.items() if not yes]
         if unacceptable:
