@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from dialectic.dialogue import MEDIATOR, OPENING_TURN, Step, Utterance
 from dialectic.evaluate import _agreement as agreement
+from dialectic.evaluate import _injection as injection
 from dialectic.evaluate import _persuasion as persuasion
 from dialectic.evaluate._replay import Ending, Replay, replay
 from dialectic.evaluate._solved import dominance, solved
@@ -89,6 +90,16 @@ class Context:
             last_turn[speaker] = turn.turn
             before = after
         return steps
+
+    @cached_property
+    def injected(self) -> list[injection.Injected]:
+        """Utterances carrying an injection attack (dialectic.evaluate._injection), read once per run."""
+        return injection.injected(self.steps)
+
+    @cached_property
+    def injection_exposure(self) -> dict[str, list[tuple[Step, tuple[int, ...]]]]:
+        """Per group, its moves that answered another speaker's attack, with the attack turns."""
+        return injection.exposure(self.game, self.steps, self.injected)
 
     @cached_property
     def mediated(self) -> bool:

@@ -30,15 +30,22 @@ class ElectionParams(Params):
                                 description="most candidates on the ballot (beyond it: each group's top ones)")
 
 
-class SchulzeMediator(ChosenMediator):
-    name = "schulze"
+class _Election(ChosenMediator):
+    """The shared part of an election mediator: its ballot, the settlements the rule can pass (shortlisted)."""
 
     def __init__(self, params: ElectionParams, game: Game):
         super().__init__(game)
         self.params = params
 
+    def candidates(self) -> np.ndarray:
+        return shortlist(self.game, passing(self.game), self.params.max_candidates)
+
+
+class SchulzeMediator(_Election):
+    name = "schulze"
+
     def choose(self, obs: MediatorObservation) -> Choice | None:
-        candidates = shortlist(self.game, passing(self.game), self.params.max_candidates)
+        candidates = self.candidates()
         if len(candidates) == 0:
             return None
         result = schulze(ballots(self.game, candidates), shares(self.game))
@@ -53,15 +60,11 @@ class SchulzeMediator(ChosenMediator):
         )
 
 
-class BordaMediator(ChosenMediator):
+class BordaMediator(_Election):
     name = "borda"
 
-    def __init__(self, params: ElectionParams, game: Game):
-        super().__init__(game)
-        self.params = params
-
     def choose(self, obs: MediatorObservation) -> Choice | None:
-        candidates = shortlist(self.game, passing(self.game), self.params.max_candidates)
+        candidates = self.candidates()
         if len(candidates) == 0:
             return None
         result = borda(ballots(self.game, candidates), shares(self.game))

@@ -41,8 +41,11 @@ class TimeDependent:
     def _propose(self, obs: Observation, target: float) -> int:
         """Nearest to the proposal on the table among outcomes at or above the target; ties to the one
         the most other groups have accepted, then to own utility, then the run's generator."""
-        values = self.utility.values
-        candidates = np.flatnonzero(accepts_array(values, target))
+        return self._break_ties(obs, np.flatnonzero(accepts_array(self.utility.values, target)))
+
+    def _break_ties(self, obs: Observation, candidates: np.ndarray) -> int:
+        """The order among equally good candidates: nearest the proposal on the table, then the most other
+        groups' public yes, then own utility, then the run's generator."""
         table = obs.table.proposal
         if table is not None and len(candidates) > 1:
             distance = self.space.distances_to(table, among=candidates)
@@ -52,7 +55,7 @@ class TimeDependent:
             support = np.array([self.ledger.yes_count(self.space.at(k), self.me) for k in candidates.tolist()])
             candidates = candidates[support == support.max()]
         if len(candidates) > 1:
-            candidates = top(values, candidates)
+            candidates = top(self.utility.values, candidates)
         return choose(obs.rng, candidates)
 
     def act(self, obs: Observation) -> Move:

@@ -26,7 +26,7 @@ from dialectic.dialogue import Observation, PublicGame, Said
 from dialectic.rewards import GroupUtility
 from dialectic.rules import accepts_array
 from dialectic.space import ContinuousSpace, DiscreteSpace, Outcome
-from dialectic.strategies._base import Params, choose, policy, top
+from dialectic.strategies._base import Params, policy
 from dialectic.strategies.rational.concession import ConcessionParams, TimeDependent
 
 #: Utilities closer than this are one level (the next concession step skips float noise).
@@ -59,22 +59,6 @@ class Offers:
         """Every position the group holds in public now: its current view and its latest proposal."""
         view, proposal = self.views[group], self.proposals.get(group)
         return [view] if proposal is None or proposal == view else [view, proposal]
-
-
-def break_ties(agent: TimeDependent, obs: Observation, candidates: np.ndarray) -> int:
-    """TimeDependent's order among equally good candidates: nearest the proposal on the table, then the most
-    other groups' public yes, then own utility, then the run's generator."""
-    table = obs.table.proposal
-    if table is not None and len(candidates) > 1:
-        distance = agent.space.distances_to(table, among=candidates)
-        candidates = candidates[distance <= distance.min() + 1e-12]
-    if len(candidates) > 1:
-        agent.ledger.update(obs.record)
-        support = np.array([agent.ledger.yes_count(agent.space.at(k), agent.me) for k in candidates.tolist()])
-        candidates = candidates[support == support.max()]
-    if len(candidates) > 1:
-        candidates = top(agent.utility.values, candidates)
-    return choose(obs.rng, candidates)
 
 
 def _measurable(space: DiscreteSpace, outcome: Outcome) -> bool:
@@ -213,7 +197,7 @@ class Zeuthen(_Scheduled):
     def _propose(self, obs: Observation, target: float) -> int:
         """Its offer: an outcome at exactly its demand level (ties: TimeDependent's order)."""
         values = self.utility.values
-        return break_ties(self, obs, np.flatnonzero(np.abs(values - self._target) <= LEVEL_TOL))
+        return self._break_ties(obs, np.flatnonzero(np.abs(values - self._target) <= LEVEL_TOL))
 
     def _next_target(self, obs: Observation) -> float:
         if self.concedes(obs):
@@ -336,7 +320,7 @@ class DVAO(TimeDependent):
                     gap = _disagreement(self.space, issue, options[:, issue, None], held[None, :, issue]).mean(axis=1)
                     cost += weights[issue] * gap
             candidates = candidates[cost <= cost.min() + 1e-12]
-        return break_ties(self, obs, candidates)
+        return self._break_ties(obs, candidates)
 
 
 @policy("dvao", "DVAO-weighted concession: a time-dependent target; concedes first on the issues most contested "
