@@ -166,7 +166,7 @@ def evaluate_fit(model: FittedModel, X: np.ndarray, annotators: Sequence[str], g
         mask = component[who] == k
         members = np.flatnonzero(component == k)
         counts: dict[str, int] = {}
-        for a in members:
+        for a in map(int, members):
             if groups[a] is not None:
                 counts[str(groups[a])] = counts.get(str(groups[a]), 0) + 1
         components.append(ComponentRow(component=names[k], annotators=len(members),
@@ -190,7 +190,7 @@ def evaluate_fit(model: FittedModel, X: np.ndarray, annotators: Sequence[str], g
         labelled = mask & (component >= 0) & np.array([g is not None for g in groups], dtype=bool)
         if labelled.sum() < 2:
             return None
-        truth = np.array([group_names.index(str(groups[a])) for a in np.flatnonzero(labelled)])
+        truth = np.array([group_names.index(str(groups[int(a)])) for a in np.flatnonzero(labelled)])
         return adjusted_rand_index(truth, component[labelled])
 
     everyone = np.ones(n, dtype=bool)

@@ -90,7 +90,7 @@ def _component_names(fit: MixtureFit, groups: Sequence[str | None], naming: Nami
         return index
     names = []
     for k in range(fit.k):
-        members = [groups[a] for a in np.flatnonzero((fit.assignment == k) & seen) if groups[a] is not None]
+        members = [groups[int(a)] for a in np.flatnonzero((fit.assignment == k) & seen) if groups[int(a)] is not None]
         names.append(Counter(members).most_common(1)[0][0] if members else None)
     if None in names or len(set(names)) != len(names):
         return index
