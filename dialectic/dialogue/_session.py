@@ -67,6 +67,8 @@ class Session:
     seed: int
     writer: TraceWriter | None = None
     backends: Any = None  # chat + reward backends for LLM participants (dialectic.backends.Backends)
+    #: The simultaneous protocol: every agent moves at once each round, the referee merges (dialectic.dialogue._engine).
+    simultaneous: bool = False
     public: PublicGame = field(init=False)
     referee: Referee = field(init=False)
     order: list[str] = field(init=False)

@@ -61,7 +61,7 @@ class StrategyCard(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
     description: str
-    protocol: Literal["round-robin", "mediated"] = "round-robin"
+    protocol: Literal["round-robin", "mediated", "simultaneous"] = "round-robin"
     mutual_tolerance: bool = False
     cast: Cast
     mediator: CastEntry | None = None
@@ -89,6 +89,9 @@ class StrategyCard(BaseModel):
             check_params("mediator", mediators.get(self.mediator.policy).params, self.mediator.params)
         elif self.mediator is not None:
             raise _problem("mediator", "no mediator unless protocol is 'mediated'", self.mediator.policy)
+        if self.protocol == "simultaneous" and self.needs_chat:
+            raise _problem("protocol", "rational agents only under protocol 'simultaneous' (no LLM participant)",
+                           "simultaneous")
         return self
 
     @property
