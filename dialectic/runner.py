@@ -180,7 +180,7 @@ def prepare_run(
     _refuse_foreign(path, digest, card.name, seed)
     writer = TraceWriter(path)
     session = Session(game, built, mediator, card.mutual_tolerance, seed, writer, backends,
-                      simultaneous=card.protocol == "simultaneous")
+                      simultaneous=card.protocol == "simultaneous", critique=card.protocol == "mediated-critique")
     header = Header(
         dialectic_version=__version__,
         scenario_name=scenario.name,

@@ -33,7 +33,7 @@ from typing import Any, cast
 import numpy as np
 
 from dialectic.conformance._perturb import OthersRandomised, perturb_others
-from dialectic.conformance._probe import PROBE
+from dialectic.conformance._probe import CRITIC_PROBE, PROBE
 from dialectic.dialogue import (
     ACTING,
     Drafting,
@@ -392,6 +392,8 @@ def check_boundary(
     checked_groups = [g for g in (groups or scenario.group_ids) if g not in drafting or chat_backend is not None]
     dialogues: list[tuple[Scenario, StrategyCard, int, list[str], bool]] = [
         (scenario, card, seed, checked_groups, False)]
+    if against == PROBE and card.protocol == "mediated-critique":
+        against = CRITIC_PROBE  # only the mediator tables proposals there
     if against is not None:
         for group in checked_groups:
             probing = _probing(scenario, group)

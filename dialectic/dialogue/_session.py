@@ -69,6 +69,8 @@ class Session:
     backends: Any = None  # chat + reward backends for LLM participants (dialectic.backends.Backends)
     #: The simultaneous protocol: every agent moves at once each round, the referee merges (dialectic.dialogue._engine).
     simultaneous: bool = False
+    #: The mediated-critique protocol: only the mediator tables proposals; agents answer with stances and critiques.
+    critique: bool = False
     public: PublicGame = field(init=False)
     referee: Referee = field(init=False)
     order: list[str] = field(init=False)
@@ -196,6 +198,9 @@ class Session:
             raise MoveError(f"{where}: view {move.view!r} is not an outcome of the space")
         if move.proposal is not None and not space.is_valid(move.proposal):
             raise MoveError(f"{where}: proposal {move.proposal!r} is not an outcome of the space")
+        if self.critique and move.speaker != MEDIATOR and move.proposal is not None:
+            raise MoveError(f"{where}: proposal {move.proposal!r}, but under protocol 'mediated-critique' only the "
+                            "mediator tables proposals (an agent answers the draft with its stance and a critique)")
         unknown = [g for g in move.tolerates if g not in self.game.utilities or g == move.speaker]
         if unknown:
             raise MoveError(f"{where}: tolerates names {unknown}, expected other group ids")

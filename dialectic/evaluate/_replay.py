@@ -101,7 +101,7 @@ def referee_for(game: Game, trace: Trace) -> Referee:
     """The engine's referee for this run: the scenario's groups, opening speaker and rounds; the
     protocol (a mediator or not, mutual tolerance or not) as the header names it."""
     header = trace.header
-    mediated = header.mediator is not None or header.protocol == "mediated"
+    mediated = header.mediator is not None or header.protocol in ("mediated", "mediated-critique")
     return Referee.of(game.rule, game.group_ids, game.opening.speaker, game.rounds, mediated, header.mutual_tolerance)
 
 

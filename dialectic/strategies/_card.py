@@ -61,7 +61,7 @@ class StrategyCard(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
     description: str
-    protocol: Literal["round-robin", "mediated", "simultaneous"] = "round-robin"
+    protocol: Literal["round-robin", "mediated", "mediated-critique", "simultaneous"] = "round-robin"
     mutual_tolerance: bool = False
     cast: Cast
     mediator: CastEntry | None = None
@@ -80,19 +80,27 @@ class StrategyCard(BaseModel):
                 raise _problem(f"{where}.policy", f"a registered policy{hint} ({', '.join(policies)})",
                                repr(entry.policy))
             check_params(where, policies.get(entry.policy).params, entry.params)
-        if self.protocol == "mediated":
+        if self.mediated:
             if self.mediator is None:
-                raise _problem("mediator", f"a mediator for protocol 'mediated' ({', '.join(mediators)})", "none")
+                raise _problem("mediator", f"a mediator for protocol {self.protocol!r} ({', '.join(mediators)})",
+                               "none")
             if self.mediator.policy not in mediators:
                 raise _problem("mediator", f"a registered mediator ({', '.join(mediators)})",
                                repr(self.mediator.policy))
             check_params("mediator", mediators.get(self.mediator.policy).params, self.mediator.params)
         elif self.mediator is not None:
-            raise _problem("mediator", "no mediator unless protocol is 'mediated'", self.mediator.policy)
+            raise _problem("mediator", "no mediator unless protocol is 'mediated' or 'mediated-critique'",
+                           self.mediator.policy)
         if self.protocol == "simultaneous" and self.needs_chat:
             raise _problem("protocol", "rational agents only under protocol 'simultaneous' (no LLM participant)",
                            "simultaneous")
         return self
+
+    @property
+    def mediated(self) -> bool:
+        """A mediator speaks first each round: protocols 'mediated' and 'mediated-critique' (where only the
+        mediator tables proposals; the agents answer its draft with stances and critiques)."""
+        return self.protocol in ("mediated", "mediated-critique")
 
     @property
     def needs_chat(self) -> bool:

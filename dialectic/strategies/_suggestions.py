@@ -25,18 +25,24 @@ def write_suggestions(space: DiscreteSpace, suggestions: Mapping[str, Outcome]) 
     return MARKER + json.dumps(named, sort_keys=True, separators=(", ", ": "))
 
 
-def read_suggestions(space: DiscreteSpace, utterance: str) -> dict[str, Outcome]:
-    """The suggestions written into ``utterance`` by :func:`write_suggestions` ({} when there are none, or when
-    the text after the marker is not a readable suggestion: a malformed entry is skipped, never raised)."""
-    at = utterance.rfind(MARKER)
+def read_tail(utterance: str, marker: str) -> dict[str, object]:
+    """The JSON object that follows the last ``marker`` in ``utterance`` ({} when there is none or it is not a
+    readable JSON object: never raised). The one reader of the machine-readable tails rational participants write
+    into their public utterances (suggested views here, critiques in dialectic.strategies._critiques)."""
+    at = utterance.rfind(marker)
     if at < 0:
         return {}
     try:
-        named, _ = json.JSONDecoder().raw_decode(utterance[at + len(MARKER):])
+        named, _ = json.JSONDecoder().raw_decode(utterance[at + len(marker):])
     except ValueError:
         return {}
-    if not isinstance(named, dict):
-        return {}
+    return named if isinstance(named, dict) else {}
+
+
+def read_suggestions(space: DiscreteSpace, utterance: str) -> dict[str, Outcome]:
+    """The suggestions written into ``utterance`` by :func:`write_suggestions` ({} when there are none, or when
+    the text after the marker is not a readable suggestion: a malformed entry is skipped, never raised)."""
+    named = read_tail(utterance, MARKER)
     found: dict[str, Outcome] = {}
     for group, view in named.items():
         if not isinstance(group, str) or not isinstance(view, dict):

@@ -48,6 +48,10 @@ def _default(value: Any) -> bool:
     return value is None or value == "pool"
 
 
+def _true(value: Any) -> bool:
+    return value is True
+
+
 class LLMParams(Params):
     prompt: str = "negotiator"
     n: int = Field(default=1, ge=1, le=32, description="candidates sampled per turn (best-of-n)")
@@ -80,6 +84,10 @@ class LLMParams(Params):
     statement_chars: int | None = Field(
         default=None, ge=16, le=2000, exclude_if=_default,
         description=f"longest new statement with free views (default {STATEMENT_CHARS})")
+    proposes: bool = Field(
+        default=True, exclude_if=_true,
+        description="false: the reply's proposal must be null (the schema allows nothing else), as protocol "
+                    "mediated-critique requires of agents: only the mediator tables proposals")
 
     @model_validator(mode="after")
     def _chars_need_free(self) -> LLMParams:
@@ -162,7 +170,8 @@ class LLMAgent:
         self.public = public
         self.template = load_prompt(params.prompt)
         self.schema = move_schema(public, me, utterance_chars=params.utterance_chars,
-                                  rationale_chars=params.rationale_chars, statement_chars=params.free_chars)
+                                  rationale_chars=params.rationale_chars, statement_chars=params.free_chars,
+                                  proposes=params.proposes)
         self.feedback: list[dict[str, Any]] = []
 
     def act(self, obs: Observation) -> Move:

@@ -62,9 +62,10 @@ def _or_null(point: dict[str, Any]) -> dict[str, Any]:
 
 
 def move_schema(public: PublicGame, me: str, *, utterance_chars: int, rationale_chars: int,
-                statement_chars: int | None = None) -> dict[str, Any]:
+                statement_chars: int | None = None, proposes: bool = True) -> dict[str, Any]:
     """The reply of group ``me``'s agent: utterance first (the argument), then the positions and stances.
-    ``statement_chars``: free views (a view or proposal may be a new statement of that many characters)."""
+    ``statement_chars``: free views (a view or proposal may be a new statement of that many characters);
+    ``proposes`` false: the proposal must be null (an agent that only critiques a mediator's draft)."""
     point = outcome_schema(public.space, statement_chars)
     others = [g for g in public.group_ids if g != me]
     return {
@@ -72,7 +73,7 @@ def move_schema(public: PublicGame, me: str, *, utterance_chars: int, rationale_
         "properties": {
             "utterance": {"type": "string", "maxLength": utterance_chars},
             "view": point,
-            "proposal": _or_null(point),
+            "proposal": _or_null(point) if proposes else {"type": "null"},
             "accepts": {"type": "boolean"},
             "tolerates": {
                 "type": "object",

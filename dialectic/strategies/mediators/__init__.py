@@ -2,6 +2,7 @@
 
 from dialectic.strategies.mediators import (  # noqa: F401  (registers them)
     aggregate,
+    critique,
     dialectical,
     dvao,
     election,

@@ -3,6 +3,7 @@
 from dialectic.strategies.rational import (  # noqa: F401  (registers them)
     concession,
     controls,
+    critic,
     dialectical,
     fair,
     literature,
