@@ -29,6 +29,7 @@ from dialectic.trace import (
     Header,
     OpeningEvent,
     RetryRecord,
+    TopologyInfo,
     Trace,
     TraceWriter,
 )
@@ -124,6 +125,25 @@ def _refuse_foreign(path: Path, digest: str, strategy: str, seed: int) -> None:
         )
 
 
+def _topology(card: StrategyCard, scenario: Scenario, scenario_path: str,
+              game: Game) -> tuple[dict[str, frozenset[str]] | None, TopologyInfo | None]:
+    """Who hears whom in this run (the card's topology, else the scenario's; docs/topologies.md) and its
+    record for the trace's header; (None, None) for the complete topology: nothing is filtered and the trace
+    is as without one."""
+    from dialectic.topology import edge_list, hearing
+
+    topology, source = card.topology_for(scenario, scenario_path)
+    if topology is None or not topology.filters:
+        return None, None
+    mediated = card.mediator is not None
+    problems = topology.problems(game.group_ids, mediated)
+    if problems:
+        raise ScenarioError([FieldError(source, f"topology.{p.field}", p.expected, p.found) for p in problems])
+    graph = topology.build(game.group_ids, game.opening.speaker, mediated)
+    order = {g: i for i, g in enumerate([*game.group_ids, "mediator"])}
+    return hearing(graph), TopologyInfo(kind=topology.kind, edges=edge_list(graph, order))
+
+
 @dataclass
 class PreparedRun:
     """Everything one dialogue needs before its graph runs; the trace file is open and headed."""
@@ -177,9 +197,10 @@ def prepare_run(
         mspec = mediators.get(card.mediator.policy)
         mediator = mspec.build(mspec.params.model_validate(card.mediator.params), game)
 
+    hears, topology = _topology(card, scenario, scenario_path, game)
     _refuse_foreign(path, digest, card.name, seed)
     writer = TraceWriter(path)
-    session = Session(game, built, mediator, card.mutual_tolerance, seed, writer, backends,
+    session = Session(game, built, mediator, card.mutual_tolerance, seed, writer, backends, hears=hears,
                       simultaneous=card.protocol == "simultaneous", critique=card.protocol == "mediated-critique")
     header = Header(
         dialectic_version=__version__,
@@ -196,6 +217,7 @@ def prepare_run(
         rounds=scenario.rounds,
         order=session.order,
         backend=backends.info() if backends is not None and (session.staged or backends.reward) else None,
+        topology=topology,
     )
     space = game.space
     opening = OpeningEvent(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
@@ -67,6 +68,10 @@ class Session:
     seed: int
     writer: TraceWriter | None = None
     backends: Any = None  # chat + reward backends for LLM participants (dialectic.backends.Backends)
+    #: Who each participant hears (its neighbours in the run's topology, dialectic.topology); None: everyone
+    #: hears everyone. A group agent's observation then holds only the moves of those it hears and its own;
+    #: the table stays public, and the mediator's observation stays whole.
+    hears: Mapping[str, frozenset[str]] | None = None
     #: The simultaneous protocol: every agent moves at once each round, the referee merges (dialectic.dialogue._engine).
     simultaneous: bool = False
     #: The mediated-critique protocol: only the mediator tables proposals; agents answer with stances and critiques.
@@ -81,6 +86,11 @@ class Session:
     events: list[MoveEvent] = field(init=False)
     statements: list[StatementEvent] = field(init=False)
     failed_drafts: list[tuple[int, Any]] = field(init=False)
+    #: Per group agent (with a topology): the moves it heard, in order, and their indices in `said`.
+    heard: dict[str, list[Said]] = field(init=False)
+    heard_at: dict[str, list[int]] = field(init=False)
+    #: Per speaker: the group agents that hear its moves (itself included).
+    listeners: dict[str, tuple[str, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         game = self.game
@@ -96,6 +106,23 @@ class Session:
         self.events = []
         self.statements = []
         self.failed_drafts = []
+        self.heard = {g: [] for g in groups} if self.hears is not None else {}
+        self.heard_at = {g: [] for g in groups} if self.hears is not None else {}
+        self.listeners = {}
+        if self.hears is not None:
+            hears = self.hears
+            self.listeners = {s: tuple(g for g in groups if g == s or s in hears.get(g, ())) for s in self.order}
+
+    def record_for(self, participant: str, record: Sequence[Said]) -> Sequence[Said]:
+        """What ``participant`` observes of ``record`` (a prefix of `said`, as the engine passes it): all of
+        it without a topology, and for the mediator; else the moves it heard (kept per agent as they are
+        recorded, so nothing is filtered again at each turn)."""
+        if self.hears is None or participant == MEDIATOR:
+            return record
+        heard, at = self.heard[participant], self.heard_at[participant]
+        if not at or at[-1] < len(record):
+            return heard
+        return heard[:bisect_left(at, len(record))]
 
     def opening_views(self) -> dict[str, Outcome]:
         return dict(self.public.opening_views)
@@ -111,6 +138,7 @@ class Session:
         if participant == MEDIATOR:
             assert self.mediator is not None
             return self.mediator.act(MediatorObservation(self.game, table, record, turn, self.round_of(turn), rng))
+        record = self.record_for(participant, record)
         obs = Observation(
             me=participant,
             utility=self.game.utilities[participant],
@@ -146,6 +174,7 @@ class Session:
         if participant == MEDIATOR:
             mobs = MediatorObservation(self.game, table, record, turn, self.round_of(turn), rng)
             return await speaker.adraft(mobs, self.backends.chat)
+        record = self.record_for(participant, record)
         obs = Observation(me=participant, utility=self.game.utilities[participant], public=self.public,
                           table=table, record=record, turn=turn, round=self.round_of(turn), rng=rng)
         token = ACTING.set(participant)
@@ -240,6 +269,11 @@ class Session:
         self.events.append(event)
         if self.writer is not None:
             self.writer.write(event)
+        if self.hears is not None:
+            index = len(self.said)
+            for listener in self.listeners.get(said.speaker, ()):
+                self.heard[listener].append(said)
+                self.heard_at[listener].append(index)
         self.said.append(said)
 
     def passes(self, table: Table) -> bool:

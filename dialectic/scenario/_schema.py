@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from dialectic.bounded import escapes, inside_expected
+from dialectic.topology import Topology
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
@@ -366,6 +367,9 @@ class Scenario(Strict):
     rounds: int = Field(default=24, ge=1, le=10_000)
     opening: Opening | None = None
     epsilon: float = Field(default=0.0, ge=0, le=1)
+    #: Who hears whom (docs/topologies.md); absent: everyone hears everyone (and left out of the dump, so
+    #: the hash of a scenario without one is unchanged). A strategy card's topology wins over it.
+    topology: Topology | None = Field(default=None, exclude_if=_absent)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -374,7 +378,7 @@ class Scenario(Strict):
         checks: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(_check_groups, (self,))]
         checks += [(_check_reward, (self, index)) for index in range(len(self.groups))]
         checks += [(_check_judge, (self, index)) for index in range(len(self.groups))]
-        checks += [(_check_agreement, (self,)), (_check_opening, (self,))]
+        checks += [(_check_agreement, (self,)), (_check_opening, (self,)), (_check_topology, (self,))]
         for check, args in checks:
             try:
                 check(*args)
@@ -555,6 +559,15 @@ def _check_opening(scenario: Scenario) -> None:
         check_point(scenario.space, scenario.opening.named(), "opening.proposal")
         return
     check_outcome(scenario.space, scenario.opening.named(), "opening.proposal")
+
+
+def _check_topology(scenario: Scenario) -> None:
+    if scenario.topology is None:
+        return
+    problems = scenario.topology.problems(scenario.group_ids, mediated=None)  # the card says if it mediates
+    if problems:
+        first = problems[0]
+        raise _fail(f"topology.{first.field}", first.expected, first.found)
 
 
 def _check_agreement(scenario: Scenario) -> None:

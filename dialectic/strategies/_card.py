@@ -12,6 +12,11 @@ from pydantic_core import PydanticCustomError
 from dialectic.scenario import Scenario
 from dialectic.scenario._load import FieldError, ScenarioError, errors_from_validation, format_loc, read_yaml
 from dialectic.strategies._base import mediators, policies
+from dialectic.topology import Topology
+
+
+def _absent(value: object) -> bool:
+    return value is None
 
 
 class CastEntry(BaseModel):
@@ -65,6 +70,9 @@ class StrategyCard(BaseModel):
     mutual_tolerance: bool = False
     cast: Cast
     mediator: CastEntry | None = None
+    #: Who hears whom (docs/topologies.md); wins over the scenario's. Absent: the scenario's, else complete.
+    #: Left out of the dump when absent, so the run digest (and trace name) of a card without one is unchanged.
+    topology: Topology | None = Field(default=None, exclude_if=_absent)
     #: The file the card was read from ("" for a card built in code), for located errors.
     _source: str = PrivateAttr(default="")
 
@@ -141,8 +149,19 @@ class StrategyCard(BaseModel):
                     self.source, f"{where}.params.{unmet.param}", unmet.needs,
                     f"{getattr(params, unmet.param)!r}, but {where_scenario}: {unmet.scenario_field} is {unmet.found}",
                 ))
+        if self.topology is not None:
+            for problem in self.topology.problems(scenario.group_ids, mediated=self.mediator is not None):
+                problems.append(FieldError(self.source, f"topology.{problem.field}", problem.expected,
+                                           f"{problem.found} (in {where_scenario})"))
         if problems:
             raise ScenarioError(problems)
+
+    def topology_for(self, scenario: Scenario, scenario_file: str = "") -> tuple[Topology | None, str]:
+        """The run's topology and the file that gives it: the card's when it has one, else the scenario's
+        (None: complete, nothing filtered)."""
+        if self.topology is not None:
+            return self.topology, self.source
+        return scenario.topology, scenario_file or f"scenario {scenario.name!r}"
 
     def entry_for(self, group: str, opening_speaker: str) -> CastEntry:
         if group in self.cast.groups:

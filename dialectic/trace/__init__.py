@@ -18,6 +18,7 @@ from dialectic.trace._events import (
     RetryRecord,
     RewardPair,
     StatementEvent,
+    TopologyInfo,
 )
 from dialectic.trace._io import Trace, TraceFormatError, TraceWriter, read_trace
 from dialectic.trace._retries import RETRIES, collect_retries, record_retry
@@ -41,6 +42,7 @@ __all__ = [
     "RetryRecord",
     "RewardPair",
     "StatementEvent",
+    "TopologyInfo",
     "Trace",
     "TraceFormatError",
     "TraceWriter",

@@ -98,6 +98,15 @@ class Generation(BaseModel):
     feedback: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class TopologyInfo(BaseModel):
+    """The run's communication topology as built (docs/topologies.md): its kind and its undirected edges,
+    the mediator's included in mediated runs, so the evaluator recomputes hops and spread from the trace."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str
+    edges: list[tuple[str, str]]
+
+
 class Header(Event):
     type: Literal["header"] = "header"
     dialectic_version: str
@@ -119,7 +128,9 @@ class Header(Event):
     rounds: int
     order: list[str]
     backend: BackendInfo | None = None
-    omit_if_none: ClassVar[frozenset[str]] = frozenset({"backend"})
+    #: Who heard whom; written only when not everyone heard everyone (traces of complete runs are unchanged).
+    topology: TopologyInfo | None = None
+    omit_if_none: ClassVar[frozenset[str]] = frozenset({"backend", "topology"})
 
 
 class OpeningEvent(Event):
