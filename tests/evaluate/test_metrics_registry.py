@@ -52,9 +52,10 @@ def test_every_field_is_a_registered_metric_with_a_one_line_definition() -> None
 def test_evaluation_splits_fields_and_metrics() -> None:
     evaluation = evaluate(GAME, consensus_trace())
     # generated_statements is left out (OMIT) of runs in which no statement was generated, the injection
-    # metrics of runs in which no utterance carried an attack
+    # metrics of runs in which no utterance carried an attack, the topology metrics of runs without a
+    # topology (everyone hears everyone)
     omitted = {"generated_statements", "injections", "injection_exposed", "injection_followed",
-               "injection_success_rate"}
+               "injection_success_rate", "settlement_hops", "spread_turns", "heard_turns"}
     assert set(evaluation.metrics) == set(load_metrics()) - set(CORE_FIELDS) - omitted
     # Every value is plain JSON (no numpy, no NaN) and the record round-trips.
     text = json.dumps(evaluation.model_dump(mode="json"), allow_nan=False)
