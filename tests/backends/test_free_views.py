@@ -226,6 +226,20 @@ def _comparable(path: Path) -> list[dict[str, Any]]:
     return out
 
 
+def _close(expected: Any) -> Any:
+    """`expected` with every float replaced by pytest.approx (abs 1e-3): the tiny reward models' float32 logits
+    on CPU differ between runs by up to 1e-4 (measured 8.5e-5: the thread count and the batch a text is padded
+    in change the summation order), so rewards and the evaluation's numbers match to that tolerance, while every
+    move, text, id, stance and label must match exactly."""
+    if isinstance(expected, float):
+        return pytest.approx(expected, rel=1e-4, abs=1e-3)
+    if isinstance(expected, dict):
+        return {k: _close(v) for k, v in expected.items()}
+    if isinstance(expected, list):
+        return [_close(v) for v in expected]
+    return expected
+
+
 @pytest.mark.parametrize("card", POOL_CARDS)
 def test_pool_views_write_the_traces_they_wrote_before(card: str, backends: Any, tmp_path: Path) -> None:
     """A pool-mode run (every shipped LLM card) writes the trace pinned in tests/fixtures/llm-pool-traces
@@ -235,7 +249,7 @@ def test_pool_views_write_the_traces_they_wrote_before(card: str, backends: Any,
     result = run(card, backends, tmp_path)
     fixture = POOL_FIXTURES / result.trace_path.name
     assert fixture.exists(), f"no fixture {fixture.name}: the run's name (scenario, card or seed) changed"
-    assert _comparable(result.trace_path) == _comparable(fixture)
+    assert _comparable(result.trace_path) == _close(_comparable(fixture))
     assert not result.trace.statements and "generated_statements" not in result.evaluation.metrics
 
 
