@@ -57,22 +57,35 @@ def plot(points: dict[str, tuple[float, float]], out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    levels: dict[float, int] = defaultdict(int)  # cards on one reconciled share: labels stacked, not overlaid
-    for card, (rec, reg) in sorted(points.items(), key=lambda kv: kv[1][1]):
-        ax.scatter(reg, rec, s=28, color="#1f77b4")
-        k = levels[round(rec, 3)]
-        levels[round(rec, 3)] += 1
-        ax.annotate(card, (reg, rec), textcoords="offset points", xytext=(3, 6 + 10 * (k % 8)), fontsize=7,
-                    arrowprops={"arrowstyle": "-", "lw": 0.3, "color": "grey"} if k % 8 else None)
+    fig, ax = plt.subplots(figsize=(9, 7))
     front = frontier(points)
-    ax.plot([points[c][1] for c in front], [points[c][0] for c in front], color="#d62728", lw=1, label="frontier")
+    # cards on one reconciled share: labels stacked in a column (alternately above and below the row, each
+    # joined to its point by a thin line), not overlaid
+    at: dict[tuple[float, float], list[str]] = defaultdict(list)  # cards on one point share one label
+    for card, (rec, reg) in points.items():
+        at[round(rec, 3), round(reg, 3)].append(card)
+    stacked: dict[tuple[float, bool], int] = defaultdict(int)  # labels so far per row, above and below
+    for (rec, reg), cards in sorted(at.items(), key=lambda kv: kv[0][1]):
+        ax.scatter(reg, rec, s=28, color="#1f77b4", zorder=3)
+        # the top and bottom rows, and a point with another under it, are labelled above; other rows alternate
+        under = any(r2 < rec and abs(g2 - reg) < 0.03 for r2, g2 in at)
+        up = rec >= 0.95 or rec <= 0.05 or under or stacked[rec, True] <= stacked[rec, False]
+        k = stacked[rec, up]
+        stacked[rec, up] += 1
+        dy = 6 + 11 * k if up else -12 - 11 * k
+        ax.annotate(", ".join(sorted(cards)), (reg, rec), textcoords="offset points", xytext=(4, dy), fontsize=7,
+                    arrowprops={"arrowstyle": "-", "lw": 0.3, "color": "grey"} if abs(dy) > 6 else None)
+    ax.scatter([points[c][1] for c in front], [points[c][0] for c in front], s=90, marker="*", color="#d62728",
+               zorder=4, label="frontier (no card more reconciled with less regret)")
+    if len(front) > 1:
+        ax.plot([points[c][1] for c in front], [points[c][0] for c in front], color="#d62728", lw=1)
+    ax.set_ylim(-0.12, 1.2)
     ax.axvline(0.05, color="grey", ls=":", lw=1, label="regret 0.05 (issue 13, item 5)")
     ax.axhline(0.9, color="grey", ls="--", lw=1, label="reconciled in 90% of runs")
     ax.set_xlabel("mean max-min regret (oracle's worst-off welfare minus the run's)")
     ax.set_ylabel("share of runs labelled reconciled")
     ax.set_title("Reconciled and fair to the worst-off: every rational card, 4 scenarios x 20 seeds")
-    ax.legend(fontsize=7, loc="center left")
+    ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     for suffix in (".png", ".svg"):
         fig.savefig(out.with_suffix(suffix), dpi=130)
