@@ -147,4 +147,5 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 0,
         server_class = V6
     server = server_class((host, port), _handler(viewer, loopback))
     server.daemon_threads = True
+    server.block_on_close = False  # Ctrl-C stops at once: server_close does not wait for a request in progress
     return server

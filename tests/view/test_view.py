@@ -233,8 +233,10 @@ def _external_address() -> str | None:
 
 
 def test_the_command_prints_its_address_and_stops_on_ctrl_c(folder: dict[str, Any]) -> None:
+    # PYTHONFAULTHANDLER: should it not stop (CI, stop 19, once), SIGABRT makes it print every thread's stack
     process = subprocess.Popen([sys.executable, "-m", "dialectic", "view", str(folder["root"]), "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -242,10 +244,16 @@ def test_the_command_prints_its_address_and_stops_on_ctrl_c(folder: dict[str, An
         assert match, line
         connection = http.client.HTTPConnection("127.0.0.1", int(match[1]), timeout=30)
         connection.request("GET", "/")
-        assert connection.getresponse().status == 200
+        response = connection.getresponse()
+        assert response.status == 200 and b"<table" in response.read()
         connection.close()
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        try:
+            out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            out, err = process.communicate(timeout=30)
+            pytest.fail(f"still serving 30 s after Ctrl-C; its threads:\n{err}")
         assert process.returncode == 0, err
         assert "stopped" in out and "Traceback" not in err
     finally:
