@@ -233,10 +233,18 @@ def _external_address() -> str | None:
 
 
 def test_the_command_prints_its_address_and_stops_on_ctrl_c(folder: dict[str, Any]) -> None:
-    # PYTHONFAULTHANDLER: should it not stop (CI, stop 19, once), SIGABRT makes it print every thread's stack
-    process = subprocess.Popen([sys.executable, "-m", "dialectic", "view", str(folder["root"]), "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    # SIGINT at its default in the child, as in a terminal: pytest started in the background of a
+    # non-interactive shell (`cmd &`) has SIGINT ignored, the child inherits that and Python then installs no
+    # KeyboardInterrupt handler (seen in a stop-19 pre-check: the stacks showed it still in select).
+    # PYTHONFAULTHANDLER: should it not stop, SIGABRT makes it print every thread's stack.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a handler: exec resets it to default
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "dialectic", "view", str(folder["root"]), "--port", "0"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
