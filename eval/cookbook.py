@@ -59,8 +59,8 @@ def plot(points: dict[str, tuple[float, float]], out: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(9, 7))
     front = frontier(points)
-    # cards on one reconciled share: labels stacked in a column (alternately above and below the row, each
-    # joined to its point by a thin line), not overlaid
+    # cards on one reconciled share: labels stacked in a column above or below the row (each joined to its
+    # point by a thin line), not overlaid
     at: dict[tuple[float, float], list[str]] = defaultdict(list)  # cards on one point share one label
     for card, (rec, reg) in points.items():
         at[round(rec, 3), round(reg, 3)].append(card)
@@ -75,10 +75,11 @@ def plot(points: dict[str, tuple[float, float]], out: Path) -> None:
         dy = 6 + 11 * k if up else -12 - 11 * k
         ax.annotate(", ".join(sorted(cards)), (reg, rec), textcoords="offset points", xytext=(4, dy), fontsize=7,
                     arrowprops={"arrowstyle": "-", "lw": 0.3, "color": "grey"} if abs(dy) > 6 else None)
-    ax.scatter([points[c][1] for c in front], [points[c][0] for c in front], s=90, marker="*", color="#d62728",
-               zorder=4, label="frontier (no card more reconciled with less regret)")
+    front_x, front_y = [points[c][1] for c in front], [points[c][0] for c in front]
+    ax.scatter(front_x, front_y, s=90, marker="*", color="#d62728", zorder=4,
+               label="frontier (no card more reconciled with less regret)")
     if len(front) > 1:
-        ax.plot([points[c][1] for c in front], [points[c][0] for c in front], color="#d62728", lw=1)
+        ax.plot(front_x, front_y, color="#d62728", lw=1)
     ax.set_ylim(-0.12, 1.2)
     ax.axvline(0.05, color="grey", ls=":", lw=1, label="regret 0.05 (issue 13, item 5)")
     ax.axhline(0.9, color="grey", ls="--", lw=1, label="reconciled in 90% of runs")
